@@ -1,0 +1,95 @@
+"""riverbed's exceptions: one tree, each error says what was wrong and what to do.
+
+    RiverbedError
+    ├── ConfigError             a setting is missing or malformed
+    ├── InvalidArgument         a caller passed a bad value (bad partition count, bad offset spec, ...)
+    ├── LogError
+    │   ├── TopicNotFound
+    │   ├── TopicExists
+    │   ├── OffsetOutOfRange    asked for an offset before the start (retention) or past the end
+    │   ├── CorruptLogError     a stored file failed its checks; names the file (terminal)
+    │   ├── LogFullError        the disk is full; nothing written was damaged (transient)
+    │   └── LogUnavailable      the broker/storage cannot be reached (transient)
+    └── ...                     later layers add theirs here
+
+`transient` tells callers whether a retry can help. Other libraries' exceptions are wrapped,
+never leaked, so callers only ever catch riverbed's.
+"""
+
+from __future__ import annotations
+
+
+class RiverbedError(Exception):
+    """Base of every riverbed error. `hint` says what the user can do about it."""
+
+    transient: bool = False
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(RiverbedError):
+    """A setting is missing or malformed."""
+
+
+class InvalidArgument(RiverbedError, ValueError):
+    """A caller passed a value riverbed cannot use."""
+
+
+class LogError(RiverbedError):
+    """Something went wrong in the unified log."""
+
+
+class TopicNotFound(LogError):
+    def __init__(self, topic: str) -> None:
+        super().__init__(
+            f"topic '{topic}' does not exist",
+            hint=f"create it with `riverbed topics create {topic} --partitions N`",
+        )
+        self.topic = topic
+
+
+class TopicExists(LogError):
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"topic '{topic}' already exists", hint="choose another name or delete it first")
+        self.topic = topic
+
+
+class OffsetOutOfRange(LogError):
+    def __init__(self, topic: str, partition: int, offset: int, start: int, end: int) -> None:
+        super().__init__(
+            f"offset {offset} is out of range for {topic}[{partition}] (retained offsets {start}..{end})",
+            hint="seek to the beginning or the end; records before the start were removed by retention",
+        )
+        self.topic, self.partition, self.offset, self.start, self.end = topic, partition, offset, start, end
+
+
+class CorruptLogError(LogError):
+    """A stored file failed its integrity checks. Never retried: the data is not read back wrong."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(
+            f"corrupt log file {path}: {detail}",
+            hint="restore the file from a replica or backup, or delete the topic; riverbed will not read it",
+        )
+        self.path = path
+
+
+class LogFullError(LogError):
+    transient = True
+
+    def __init__(self, path: str, detail: str = "no space left on device") -> None:
+        super().__init__(
+            f"cannot append to {path}: {detail}",
+            hint="free disk space or lower retention; records already written are intact",
+        )
+        self.path = path
+
+
+class LogUnavailable(LogError):
+    transient = True
