@@ -93,3 +93,12 @@ class LogFullError(LogError):
 
 class LogUnavailable(LogError):
     transient = True
+
+
+class LogParseError(RiverbedError, ValueError):
+    """A log line could not be parsed. The message is the short `reason`, used as the dead-letter reason."""
+
+    def __init__(self, reason: str, line: str = "") -> None:
+        super().__init__(reason, hint="route the line to the dead-letter topic; see riverbed.apps.logwatch")
+        self.reason = reason
+        self.line = line
