@@ -1,0 +1,95 @@
+"""The `riverbed` command line: a thin layer over the library, one small module per command.
+
+Adding a command: write `riverbed/cli/NAME.py` exposing
+`register(subparsers: argparse._SubParsersAction) -> None` (it calls `subparsers.add_parser(...)`
+and `set_defaults(func=run)` where `run(args) -> int`), then add NAME to `COMMANDS`. Command
+modules import only argparse at the top; heavy libraries (pyarrow, pyspark) are imported inside
+`run`, so `riverbed --help` and the log commands start fast and never start a JVM.
+
+`main()` maps errors to exit codes: 0 ok, 1 a runtime error (one line on stderr: what was wrong
+and what to do; the traceback only with --debug), 2 a usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+
+from riverbed.cli._common import Parser
+
+#: Command modules in `riverbed.cli`, in the order `riverbed --help` lists them.
+COMMANDS: list[str] = ["topics", "produce", "consume", "groups"]
+
+DESCRIPTION = """\
+riverbed: data in motion and data at rest from one definition of the work.
+Topics of partitioned, offset-numbered records in a unified log (embedded or Kafka)."""
+
+EPILOG = """\
+examples:
+  riverbed topics create logs --partitions 4
+  cat access.log | riverbed produce logs
+  riverbed consume logs --from beginning --max 10
+  riverbed --log kafka://localhost:9092 topics list"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: global options plus every command in `COMMANDS`."""
+    from riverbed import __version__
+
+    parser = Parser(prog="riverbed", description=DESCRIPTION, epilog=EPILOG, root=True)
+    parser.add_argument("--version", action="version", version=f"riverbed {__version__}")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` (default: sys.argv[1:]); returns the exit status."""
+    args = build_parser().parse_args(argv)
+    restore = _terminate_as_interrupt()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (`| head`): not an error
+        return 0
+    except Exception as e:  # every error ends here: one line, traceback only with --debug
+        from riverbed.errors import RiverbedError
+
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(e, RiverbedError):
+            line = e.message + (f" ({e.hint})" if e.hint else "")
+        else:
+            line = f"unexpected {type(e).__name__}: {e} (rerun with --debug for the traceback and report it)"
+        sys.stderr.write("riverbed: error: " + " ".join(line.split()) + "\n")
+        return 1
+    finally:
+        restore()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+
+
+def _terminate_as_interrupt():
+    """Make SIGTERM behave like Ctrl-C (clean stop, no traceback); returns a function undoing it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush does not raise BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
