@@ -55,3 +55,17 @@ def topic() -> str:
 def topic_factory():
     """Make several unique topic names in one test."""
     return lambda prefix="t": f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One SparkSession for the whole test session (start-up costs 5-7 s): local[2], 2 shuffle partitions."""
+    from riverbed.spark import get_spark
+
+    session = get_spark(
+        "local[2]",
+        app_name="riverbed-tests",
+        conf={"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"},
+    )
+    yield session
+    session.stop()

@@ -1,0 +1,141 @@
+"""The SparkSession factory: `local[*]` by default, any cluster master by configuration.
+
+    >>> from riverbed.spark import get_spark
+    >>> spark = get_spark()                                   # doctest: +SKIP
+    >>> spark.readStream.format("riverbed").option("topic", "logs").load()   # doctest: +SKIP
+
+Master: argument > $RIVERBED_SPARK_MASTER > "local[*]". The session is quiet (WARN and up, no
+progress bars), runs in UTC with Arrow on, and has the "riverbed" data source registered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from riverbed.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENV_SPARK_MASTER = "RIVERBED_SPARK_MASTER"
+DEFAULT_MASTER = "local[*]"
+_MASTER_PREFIXES = ("local", "spark://", "k8s://", "yarn", "mesos://")
+
+#: Settings for every session; `conf` passed to `get_spark` wins over these.
+BASE_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.fallback.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+}
+
+#: Extra settings for `local[...]` masters: one machine, few cores.
+LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.memory": "2g",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+}
+
+# Log4j 2 settings that keep the console to warnings and errors from the very first line.
+_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n%ex
+logger.jetty.name = org.sparkproject.jetty
+logger.jetty.level = error
+logger.nativeloader.name = org.apache.hadoop.util.NativeCodeLoader
+logger.nativeloader.level = error
+logger.sparkenv.name = org.apache.spark.SparkEnv
+logger.sparkenv.level = error
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = error
+"""
+
+
+def resolve_master(master: str | None = None) -> str:
+    """The Spark master: `master` > $RIVERBED_SPARK_MASTER > "local[*]"; checked for a known scheme."""
+    value = (master or os.environ.get(ENV_SPARK_MASTER) or DEFAULT_MASTER).strip()
+    if not value.startswith(_MASTER_PREFIXES):
+        raise ConfigError(
+            f"unknown Spark master {value!r}",
+            hint=f"use local[*], spark://HOST:PORT, k8s://https://HOST:PORT or yarn (${ENV_SPARK_MASTER})",
+        )
+    return value
+
+
+def _log4j_file() -> Path:
+    """Write (once) the quiet log4j2 config to a temp file the driver JVM reads at start-up."""
+    path = Path(tempfile.gettempdir()) / f"riverbed-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text() != _LOG4J2:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(_LOG4J2)
+        tmp.replace(path)
+    return path
+
+
+def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, str]:
+    """All settings a new session gets for `master`, `conf` overriding the defaults."""
+    merged = dict(BASE_CONF)
+    if master.startswith("local"):
+        merged.update(LOCAL_CONF)
+    log4j = f"-Dlog4j.configurationFile=file:{_log4j_file()}"
+    merged["spark.driver.extraJavaOptions"] = log4j
+    for key, value in (conf or {}).items():
+        if key == "spark.driver.extraJavaOptions":
+            value = f"{log4j} {value}"
+        merged[key] = str(value)
+    return merged
+
+
+def get_spark(
+    master: str | None = None,
+    app_name: str = "riverbed",
+    conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """The active SparkSession, or a new one for `master`; the riverbed data source is registered.
+
+    An already running session is returned as it is (Spark allows one per process): `master`
+    and `conf` only apply to a new one.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:  # pragma: no cover - pyspark is a hard dependency
+        raise ConfigError("pyspark is not installed", hint="pip install 'pyspark==4.3.0'") from e
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        resolved = resolve_master(master)
+        if resolved.startswith("local"):
+            # Python workers must run this interpreter (with riverbed installed), not "python3".
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = SparkSession.builder.master(resolved).appName(app_name)
+        for key, value in session_conf(resolved, conf).items():
+            builder = builder.config(key, value)
+        try:
+            spark = builder.getOrCreate()
+        except Exception as e:
+            raise ConfigError(
+                f"could not start Spark with master {resolved!r}: {e}",
+                hint="check that Java 17 is installed and the master is reachable",
+            ) from e
+        spark.sparkContext.setLogLevel("WARN")
+    register_source(spark)
+    return spark
+
+
+def register_source(spark: SparkSession) -> None:
+    """Register the "riverbed" data source, with the default log resolved here on the driver."""
+    from riverbed.spark.datasource import source_class
+
+    spark.dataSource.register(source_class())
