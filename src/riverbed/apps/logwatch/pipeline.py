@@ -1,0 +1,121 @@
+"""The logwatch pipeline: server log lines in; counts per level and component, top error templates
+and alerts out — one definition run as a stream over the log and as a batch over the lake.
+
+Outputs (serving store tables):
+    level_counts      window_start, window_end, level, count        10 s tumbling windows
+    component_counts  window_start, window_end, component, count    1 min windows sliding every 10 s
+    top_errors        window_start, window_end, template, count     ERROR/FATAL lines per 1 min window
+    component_errors  window_start, window_end, component, count    ERROR/FATAL lines per 1 min window
+    alerts            window_start, window_end, component, count, baseline
+                      component_errors rows whose count exceeds the component's baseline
+                      (mean + k·stddev of its errors per window, learned by `train` over the lake)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from riverbed.pipeline.definition import Output, Pipeline
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from riverbed.store import SqliteStore
+
+ERROR_LEVELS = ("ERROR", "FATAL")
+BASELINE_TABLE = "logwatch_baseline"
+
+# run after every merge and after training: alerts are component_errors above their baseline
+REFRESH_ALERTS = (
+    "DELETE FROM alerts",
+    f"""INSERT INTO alerts SELECT e.window_start, e.window_end, e.component, e.count, b.baseline
+        FROM component_errors e JOIN {BASELINE_TABLE} b ON b.component = e.component
+        WHERE e.count > b.baseline""",
+)
+
+ALERTS_SPEC_COLUMNS = [
+    ("window_start", "INTEGER"), ("window_end", "INTEGER"), ("component", "TEXT"),
+    ("count", "INTEGER"), ("baseline", "REAL"),
+]
+
+
+def parse(df: DataFrame) -> DataFrame:
+    """Log records -> time, level, component, message, template, format (+ error, raw for bad lines)."""
+    from riverbed.apps.logwatch.arrow import PARSED_DDL, parse_batches
+
+    return df.select("value", "topic", "partition", "offset", "timestamp").mapInArrow(
+        parse_batches, PARSED_DDL
+    )
+
+
+def _windowed(df: DataFrame, key: str, duration: str, slide: str | None = None) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    w = F.window("time", duration, slide) if slide else F.window("time", duration)
+    return (
+        df.groupBy(w.alias("w"), key)
+        .agg(F.count(F.lit(1)).alias("count"))
+        .select(F.col("w.start").alias("window_start"), F.col("w.end").alias("window_end"), key, "count")
+    )
+
+
+def build(
+    topic: str = "logs",
+    level_window: str = "10 seconds",
+    component_window: str = "1 minute",
+    component_slide: str = "10 seconds",
+    error_window: str = "1 minute",
+    lateness_ms: int = 60_000,
+) -> Pipeline:
+    """The logwatch pipeline over `topic`; window sizes are parameters (a Kappa reprocess can change them)."""
+
+    def transform(df: DataFrame) -> dict[str, DataFrame]:
+        from pyspark.sql import functions as F
+
+        errors = df.where(F.col("level").isin(*ERROR_LEVELS))
+        return {
+            "level_counts": _windowed(df, "level", level_window),
+            "component_counts": _windowed(df, "component", component_window, component_slide),
+            "top_errors": _windowed(errors, "template", error_window),
+            "component_errors": _windowed(errors, "component", error_window),
+        }
+
+    def setup_store(store: SqliteStore) -> None:
+        from riverbed.store import OutputSpec
+
+        store.execute_script(
+            f"""CREATE TABLE IF NOT EXISTS {BASELINE_TABLE} (
+                component TEXT PRIMARY KEY, mean REAL, stddev REAL, baseline REAL,
+                windows INTEGER, k REAL, trained_at INTEGER)"""
+        )
+        store.ensure_output(
+            "logwatch",
+            OutputSpec("alerts", ALERTS_SPEC_COLUMNS, ["window_start", "component"],
+                       time_columns=["window_start", "window_end"]),
+        )
+        # the derived SQL reads component_errors: make sure it exists before the first merge
+        store.ensure_output(
+            "logwatch",
+            OutputSpec("component_errors", ALERTS_SPEC_COLUMNS[:4],
+                       ["window_start", "window_end", "component"], {"count": "sum"},
+                       ["window_start", "window_end"]),
+        )
+
+    count = {"count": "sum"}
+    return Pipeline(
+        name="logwatch",
+        topics=[topic],
+        parse=parse,
+        transform=transform,
+        outputs=[
+            Output("level_counts", keys=["window_start", "window_end", "level"], measures=count),
+            Output("component_counts", keys=["window_start", "window_end", "component"], measures=count),
+            Output("top_errors", keys=["window_start", "window_end", "template"], measures=count),
+            Output("component_errors", keys=["window_start", "window_end", "component"], measures=count),
+        ],
+        event_time="time",
+        lateness_ms=lateness_ms,
+        derived_sql=REFRESH_ALERTS,
+        setup_store=setup_store,
+        description="server logs -> counts per level and component, top error templates, alerts",
+    )

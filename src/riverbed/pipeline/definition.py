@@ -1,0 +1,86 @@
+"""What a pipeline is: input topics, a parse step, one transform, and where each output goes.
+
+The transform is written once, over a DataFrame of parsed rows, and returns *partial* results
+per output (e.g. counts per window and key). In batch mode it runs once over everything; in
+stream mode it runs per micro-batch and the partials are merged into the serving store with each
+measure's merge rule (sum for counts), so both modes give the same answer by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from riverbed.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from riverbed.store import SqliteStore
+
+Sink = Literal["store", "topic", "console"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One named output of a pipeline and its sink.
+
+    For the store sink, `keys` identify a row and `measures` say how partial values merge
+    ("sum", "min", "max", "replace"); timestamp columns are stored as epoch ms and shown as ISO 8601.
+    For the topic sink, each row is written as a JSON record to `topic`.
+    """
+
+    name: str
+    sink: Sink = "store"
+    keys: Sequence[str] = ()
+    measures: Mapping[str, str] = field(default_factory=dict)
+    topic: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sink == "store" and not self.keys:
+            raise InvalidArgument(f"output {self.name}: a store output needs key columns")
+        if self.sink == "topic" and not self.topic:
+            raise InvalidArgument(f"output {self.name}: a topic output needs topic=...")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A named, reusable definition of the work, run by `riverbed run NAME --mode stream|batch`.
+
+    - `parse(df)`: from the log's columns (key, value, topic, partition, offset, timestamp, headers)
+      to typed columns, keeping `topic, partition, offset`, with an `error` column (null when the
+      record parsed; the reason when not) and a `raw` column with the original text; the event-time
+      column is `event_time`.
+    - `transform(df)`: from parsed, good, on-time rows to {output name: DataFrame of partial rows}.
+    - `lateness_ms`: how far behind the newest event time seen a record may be before the stream
+      treats it as late (dead-lettered, not counted); the batch layer still sees it in the lake.
+    - `derived_sql`: fixed SQL run in the store transaction after each merge (outputs computed from
+      other outputs, e.g. alerts from counts and a stored baseline).
+    - `foreach_batch(df, batch_id)`: optional DStream-style hook called with each parsed micro-batch.
+    """
+
+    name: str
+    topics: Sequence[str]
+    parse: Callable[[DataFrame], DataFrame]
+    transform: Callable[[DataFrame], Mapping[str, DataFrame]]
+    outputs: Sequence[Output]
+    event_time: str = "time"
+    lateness_ms: int = 60_000
+    derived_sql: Sequence[str] = ()
+    setup_store: Callable[[SqliteStore], None] | None = None
+    foreach_batch: Callable[[DataFrame, int], None] | None = None
+    description: str = ""
+
+    def output(self, name: str) -> Output:
+        for o in self.outputs:
+            if o.name == name:
+                return o
+        raise InvalidArgument(
+            f"pipeline {self.name} has no output {name!r}",
+            hint=f"outputs: {', '.join(o.name for o in self.outputs)}",
+        )
+
+    @property
+    def dlq_topics(self) -> list[str]:
+        return [f"{t}.dlq" for t in self.topics]

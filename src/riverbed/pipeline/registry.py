@@ -1,0 +1,34 @@
+"""Pipelines by name, so the CLI can run `riverbed run logwatch`. Apps register lazily."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from riverbed.errors import InvalidArgument
+from riverbed.pipeline.definition import Pipeline
+
+# name -> "module:factory"; the factory builds the Pipeline (imported only when asked for)
+_BUILTIN: dict[str, str] = {
+    "logwatch": "riverbed.apps.logwatch.pipeline:build",
+}
+_REGISTERED: dict[str, Callable[..., Pipeline]] = {}
+
+
+def register(name: str, factory: Callable[..., Pipeline]) -> None:
+    """Make `riverbed run NAME` build its pipeline with `factory(**options)`."""
+    _REGISTERED[name] = factory
+
+
+def pipeline_names() -> list[str]:
+    return sorted({*_BUILTIN, *_REGISTERED})
+
+
+def get_pipeline(name: str, **options: object) -> Pipeline:
+    """Build the named pipeline; `options` go to its factory (e.g. topic="logs")."""
+    if name in _REGISTERED:
+        return _REGISTERED[name](**options)
+    if name not in _BUILTIN:
+        raise InvalidArgument(f"no pipeline named {name!r}", hint=f"known: {', '.join(pipeline_names())}")
+    module, func = _BUILTIN[name].split(":")
+    return getattr(importlib.import_module(module), func)(**options)

@@ -1,0 +1,140 @@
+"""Where pipeline results go: the lake (Parquet by date), the serving store, a log topic, the console,
+and the dead-letter topic for records that failed to parse or arrived late."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from riverbed.store import OutputSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from riverbed.pipeline.definition import Output
+
+_SQL_TYPES = {
+    "bigint": "INTEGER", "int": "INTEGER", "smallint": "INTEGER", "tinyint": "INTEGER",
+    "boolean": "INTEGER", "double": "REAL", "float": "REAL", "string": "TEXT", "binary": "BLOB",
+    "timestamp": "INTEGER", "timestamp_ntz": "INTEGER", "date": "TEXT",
+}
+
+
+def store_spec(output: Output, df: DataFrame) -> OutputSpec:
+    """The store table for `output`, typed from the transform's DataFrame schema."""
+    cols, times = [], []
+    for f in df.schema.fields:
+        t = f.dataType.simpleString()
+        sql = "REAL" if t.startswith("decimal") else _SQL_TYPES.get(t, "TEXT")
+        cols.append((f.name, sql))
+        if t.startswith("timestamp"):
+            times.append(f.name)
+    return OutputSpec(output.name, cols, list(output.keys), dict(output.measures), times)
+
+
+def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
+    """The DataFrame's rows as tuples, timestamps as epoch ms (never local-time datetimes)."""
+    from pyspark.sql import functions as F
+
+    cols = [
+        F.unix_millis(F.col(f.name)).alias(f.name)
+        if f.dataType.simpleString().startswith("timestamp")
+        else F.col(f.name)
+        for f in df.schema.fields
+    ]
+    table = df.select(*cols).toArrow()
+    return list(zip(*(c.to_pylist() for c in table.columns), strict=True)) if table.num_rows else []
+
+
+def lake_path(home: Path, pipeline: str) -> Path:
+    return home / "lake" / pipeline
+
+
+def write_lake(df: DataFrame, home: Path, pipeline: str, event_time: str, batch_id: int | str) -> None:
+    """Append parsed rows to the lake as Parquet under date=YYYY-MM-DD/batch_id=N.
+
+    Written with dynamic partition overwrite, so replaying a micro-batch rewrites its own files
+    instead of adding a second copy.
+    """
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    (
+        df.withColumn("date", F.date_format(F.col(event_time), "yyyy-MM-dd"))
+        .withColumn("batch_id", F.lit(str(batch_id)))
+        .write.mode("overwrite")
+        .partitionBy("date", "batch_id")
+        .parquet(str(lake_path(home, pipeline)))
+    )
+
+
+def read_lake(spark: Any, home: Path, pipeline: str) -> DataFrame:
+    """The pipeline's master dataset: every parsed record kept in the lake."""
+    return spark.read.parquet(str(lake_path(home, pipeline))).drop("date", "batch_id")
+
+
+def write_dead_letters(df: DataFrame, log_url: str, source: str) -> None:
+    """Append rows (columns topic, partition, offset, raw, error) to `<topic>.dlq`, from the executors.
+
+    Each record keeps the original bytes as its value, with the reason, source and origin
+    (topic/partition/offset) as headers, the same format the connectors use.
+    """
+
+    def write_partition(rows: Any) -> None:
+        from riverbed.log import Record, open_log
+
+        by_topic: dict[str, list[Record]] = {}
+        for r in rows:
+            headers = (
+                ("riverbed.reason", (r["error"] or "").encode()),
+                ("riverbed.source", source.encode()),
+                ("riverbed.origin", f"{r['topic']}/{r['partition']}/{r['offset']}".encode()),
+            )
+            raw = r["raw"].encode() if isinstance(r["raw"], str) else r["raw"]
+            by_topic.setdefault(f"{r['topic']}.dlq", []).append(Record(raw, headers=headers))
+        if by_topic:
+            with open_log(log_url) as log:
+                for topic, recs in by_topic.items():
+                    for i in range(0, len(recs), 1000):
+                        log.append(topic, recs[i : i + 1000])
+
+    df.select("topic", "partition", "offset", "raw", "error").foreachPartition(write_partition)
+
+
+def write_topic(df: DataFrame, log_url: str, topic: str) -> None:
+    """Append each row as a JSON record to a log topic, from the executors."""
+    from pyspark.sql import functions as F
+
+    def write_partition(rows: Any) -> None:
+        from riverbed.log import Record, open_log
+
+        recs = [Record(r[0].encode()) for r in rows]
+        if recs:
+            with open_log(log_url) as log:
+                for i in range(0, len(recs), 1000):
+                    log.append(topic, recs[i : i + 1000])
+
+    df.select(F.to_json(F.struct(*df.columns))).foreachPartition(write_partition)
+
+
+def show_console(name: str, rows: list[tuple[Any, ...]], columns: list[str], batch_id: int | str) -> None:
+    print(f"-- {name} (batch {batch_id}) --")
+    for r in rows[:20]:
+        print(json.dumps(dict(zip(columns, r, strict=True)), default=str))
+
+
+def partial_updates(
+    outputs: Mapping[str, Output], frames: Mapping[str, DataFrame]
+) -> tuple[dict[str, OutputSpec], dict[str, list[tuple[Any, ...]]]]:
+    """Collect each store output's partial rows from its DataFrame."""
+    specs, rows = {}, {}
+    for name, out in outputs.items():
+        if out.sink != "store":
+            continue
+        df = frames[name]
+        specs[name] = store_spec(out, df)
+        rows[name] = collect_rows(df)
+    return specs, rows

@@ -1,0 +1,183 @@
+"""Stream mode: Structured Streaming over the log, one checkpointed query per pipeline.
+
+Each micro-batch is parsed once, then: good rows go to the lake (the master dataset); rows that
+failed to parse or are behind the watermark go to the dead-letter topic with the reason; the
+transform's partial results are merged into the serving store in one transaction together with
+the batch id and the new watermark. Spark's checkpoint holds the log offsets; the store holds the
+last applied batch id, so a batch Spark replays after a crash is recognised and not counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from riverbed.pipeline.definition import Pipeline
+from riverbed.pipeline.sinks import (
+    partial_updates,
+    show_console,
+    write_dead_letters,
+    write_lake,
+    write_topic,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.streaming import StreamingQuery
+
+    from riverbed.store import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchStats:
+    """What one micro-batch did, kept for progress lines and the dashboard."""
+
+    batch_id: int
+    records: int = 0
+    parsed: int = 0
+    bad: int = 0
+    late: int = 0
+    watermark_ms: int | None = None
+    seconds: float = 0.0
+    skipped: bool = False
+    outputs: dict[str, int] = field(default_factory=dict)
+
+
+class BatchProcessor:
+    """The foreachBatch function of a pipeline's streaming query."""
+
+    def __init__(self, pipeline: Pipeline, store: SqliteStore, log_url: str, home: Path) -> None:
+        self.p, self.store, self.log_url, self.home = pipeline, store, log_url, home
+        self.history: list[BatchStats] = []
+        self._specs_ready: set[str] = set()
+
+    def __call__(self, df: DataFrame, batch_id: int) -> None:
+        from pyspark.sql import functions as F
+
+        started = time.monotonic()
+        stats = BatchStats(batch_id)
+        last = self.store.last_batch(self.p.name)
+        if last is not None and batch_id <= last:
+            stats.skipped = True  # a replay of a batch already merged before a crash
+            self.history.append(stats)
+            return
+        state = self.store.state(self.p.name)
+        max_seen: int | None = state.get("max_event_time_ms")
+        watermark = None if max_seen is None else max_seen - self.p.lateness_ms
+
+        parsed = self.p.parse(df).persist()
+        try:
+            et = F.col(self.p.event_time)
+            late_cond = F.lit(False) if watermark is None else (F.unix_millis(et) < F.lit(watermark))
+            flagged = parsed.withColumn(
+                "error",
+                F.when(F.col("error").isNotNull(), F.col("error")).when(
+                    late_cond,
+                    F.concat(
+                        F.lit("late: event time "), F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
+                        F.lit(f" is behind the watermark {_iso(watermark)}"),
+                    ),
+                ),
+            )
+            row = flagged.agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(parsed["error"].isNotNull(), 1).otherwise(0)).alias("bad"),
+                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("flagged"),
+                F.max(F.when(parsed["error"].isNull(), F.unix_millis(et))).alias("max_t"),
+            ).collect()[0]
+            stats.records, stats.bad = row["n"], row["bad"] or 0
+            stats.late = (row["flagged"] or 0) - stats.bad
+            stats.parsed = stats.records - stats.bad
+            good = parsed.where(F.col("error").isNull())
+            if stats.parsed:
+                write_lake(good.drop("error", "raw"), self.home, self.p.name, self.p.event_time, batch_id)
+            if stats.bad or stats.late:
+                bad_rows = flagged.where(F.col("error").isNotNull())
+                write_dead_letters(bad_rows, self.log_url, f"pipeline:{self.p.name}")
+            on_time = flagged.where(F.col("error").isNull()).drop("error", "raw")
+            if self.p.foreach_batch:
+                self.p.foreach_batch(on_time, batch_id)
+            frames = self.p.transform(on_time)
+            outputs = {o.name: o for o in self.p.outputs}
+            specs, rows = partial_updates(outputs, frames)
+            for name, spec in specs.items():
+                if name not in self._specs_ready:
+                    self.store.ensure_output(self.p.name, spec)
+                    self._specs_ready.add(name)
+            for o in self.p.outputs:
+                if o.sink == "topic":
+                    write_topic(frames[o.name], self.log_url, o.topic or "")
+                elif o.sink == "console":
+                    df_o = frames[o.name]
+                    show_console(o.name, [tuple(r) for r in df_o.take(20)], df_o.columns, batch_id)
+            new_max = max(x for x in (max_seen, row["max_t"]) if x is not None) if (
+                max_seen is not None or row["max_t"] is not None
+            ) else None
+            counters = {
+                "records": state.get("records", 0) + stats.records,
+                "dead_letters_parse": state.get("dead_letters_parse", 0) + stats.bad,
+                "dead_letters_late": state.get("dead_letters_late", 0) + stats.late,
+            }
+            new_state: dict[str, Any] = {"max_event_time_ms": new_max, **counters}
+            self.store.apply_batch(
+                self.p.name, batch_id, rows, state=new_state, derived=self.p.derived_sql
+            )
+            stats.outputs = {k: len(v) for k, v in rows.items()}
+            stats.watermark_ms = None if new_max is None else new_max - self.p.lateness_ms
+        finally:
+            parsed.unpersist()
+        stats.seconds = time.monotonic() - started
+        self.history.append(stats)
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
+
+
+def start_stream(
+    pipeline: Pipeline,
+    spark: SparkSession,
+    *,
+    log_url: str,
+    home: Path,
+    store: SqliteStore,
+    trigger: str | None = "1 second",
+    available_now: bool = False,
+    max_records_per_trigger: int | None = None,
+    starting_offsets: str = "earliest",
+) -> tuple[StreamingQuery, BatchProcessor]:
+    """Start the pipeline's streaming query; returns it and its batch processor (for stats)."""
+    from riverbed.log import open_log
+
+    if pipeline.setup_store:
+        pipeline.setup_store(store)
+    with open_log(log_url) as lg:  # dead letters are appended from the executors: topics first
+        for t in pipeline.dlq_topics:
+            lg.ensure_topic(t)
+    reader = (
+        spark.readStream.format("riverbed")
+        .option("topic", ",".join(pipeline.topics))
+        .option("log", log_url)
+        .option("startingOffsets", starting_offsets)
+    )
+    if max_records_per_trigger:
+        reader = reader.option("maxRecordsPerTrigger", str(max_records_per_trigger))
+    processor = BatchProcessor(pipeline, store, log_url, home)
+    writer = (
+        reader.load()
+        .writeStream.queryName(f"riverbed-{pipeline.name}")
+        .foreachBatch(processor)
+        .option("checkpointLocation", str(home / "checkpoints" / pipeline.name / "stream"))
+    )
+    if available_now:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=trigger or "0 seconds")
+    return writer.start(), processor

@@ -1,0 +1,309 @@
+"""The serving store on SQLite: pipeline outputs as tables, updated idempotently per micro-batch.
+
+Each output is a table with key columns and measure columns. A micro-batch's partial results are
+merged into it (count += partial, min/max, replace) in ONE transaction together with the batch id,
+so a replayed batch (same id after a crash) is skipped and never double-counts, and readers in other
+processes (WAL mode) never see a half-applied batch. All SQL is built from validated identifiers
+and bound parameters, never from caller text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from riverbed.errors import InvalidArgument, RiverbedError
+
+MERGES = ("sum", "min", "max", "replace")
+SQL_TYPES = ("INTEGER", "REAL", "TEXT", "BLOB")
+_META_DDL = (
+    "CREATE TABLE IF NOT EXISTS _rb_outputs (name TEXT PRIMARY KEY, pipeline TEXT, spec TEXT)",
+    "CREATE TABLE IF NOT EXISTS _rb_batches (pipeline TEXT, scope TEXT, batch_id INTEGER,"
+    " PRIMARY KEY (pipeline, scope))",
+    "CREATE TABLE IF NOT EXISTS _rb_state (pipeline TEXT, key TEXT, value TEXT, PRIMARY KEY (pipeline, key))",
+)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class StoreError(RiverbedError):
+    """The serving store could not do what was asked."""
+
+
+def ident(name: str) -> str:
+    """Quote `name` as an SQL identifier after checking it is a plain name."""
+    if not _IDENT.match(name or ""):
+        raise InvalidArgument(
+            f"{name!r} is not a valid table or column name", hint="use letters, digits and _"
+        )
+    return f'"{name}"'
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An output table: key columns identify a row; measures say how partial values merge."""
+
+    name: str
+    columns: Sequence[tuple[str, str]]  # (name, SQL type) in order
+    keys: Sequence[str]
+    measures: Mapping[str, str] = field(default_factory=dict)  # column -> merge in MERGES
+    time_columns: Sequence[str] = ()  # epoch-ms INTEGER columns shown as ISO 8601
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple((c, t) for c, t in self.columns))
+        object.__setattr__(self, "keys", tuple(self.keys))
+        object.__setattr__(self, "measures", dict(self.measures))
+        object.__setattr__(self, "time_columns", tuple(self.time_columns))
+        names = [c for c, _ in self.columns]
+        ident(self.name)
+        for c, t in self.columns:
+            ident(c)
+            if t not in SQL_TYPES:
+                raise InvalidArgument(f"column {c} of {self.name}: type {t!r} is not one of {SQL_TYPES}")
+        for c in [*self.keys, *self.measures, *self.time_columns]:
+            if c not in names:
+                raise InvalidArgument(f"output {self.name}: {c!r} is not one of its columns {names}")
+        for c, m in self.measures.items():
+            if m not in MERGES:
+                raise InvalidArgument(f"output {self.name}: merge {m!r} for {c} is not one of {MERGES}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"columns": list(map(list, self.columns)), "keys": list(self.keys),
+             "measures": dict(self.measures), "time_columns": list(self.time_columns)}
+        )
+
+    @classmethod
+    def from_json(cls, name: str, text: str) -> OutputSpec:
+        d = json.loads(text)
+        return cls(name, [tuple(c) for c in d["columns"]], d["keys"], d["measures"], d["time_columns"])
+
+
+class SqliteStore:
+    """Outputs of every pipeline in one SQLite file (WAL: many readers while one writer updates)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._tx() as db:
+            for ddl in _META_DDL:
+                db.execute(ddl)
+
+    # -- connections ----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type, *_: object) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _tx(self) -> SqliteStore._Tx:
+        return SqliteStore._Tx(self._conn())
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- outputs --------------------------------------------------------------------------
+    def ensure_output(self, pipeline: str, spec: OutputSpec, *, recreate: bool = False) -> None:
+        """Create the output's table if missing. A different existing spec is an error unless
+        `recreate` (a batch recompute, which rewrites every row anyway)."""
+        with self._tx() as db:
+            row = db.execute("SELECT spec FROM _rb_outputs WHERE name = ?", (spec.name,)).fetchone()
+            if row and row[0] == spec.to_json():
+                return
+            if row and not recreate:
+                raise StoreError(
+                    f"output {spec.name!r} exists in {self.path} with different columns or keys",
+                    hint="the pipeline's code changed: reprocess it into a new version, or drop the output",
+                )
+            cols = ", ".join(f"{ident(c)} {t}" for c, t in spec.columns)
+            keys = ", ".join(ident(k) for k in spec.keys)
+            db.execute(f"DROP TABLE IF EXISTS {ident(spec.name)}")
+            db.execute(f"CREATE TABLE {ident(spec.name)} ({cols}, PRIMARY KEY ({keys}))")
+            db.execute(
+                "INSERT OR REPLACE INTO _rb_outputs VALUES (?, ?, ?)", (spec.name, pipeline, spec.to_json())
+            )
+
+    def spec(self, name: str) -> OutputSpec:
+        row = self._conn().execute("SELECT spec FROM _rb_outputs WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = ", ".join(self.outputs()) or "none yet"
+            raise StoreError(f"no output named {name!r} in {self.path}", hint=f"known outputs: {known}")
+        return OutputSpec.from_json(name, row[0])
+
+    def outputs(self, pipeline: str | None = None) -> list[str]:
+        q, args = "SELECT name FROM _rb_outputs", ()
+        if pipeline:
+            q, args = q + " WHERE pipeline = ?", (pipeline,)
+        return sorted(r[0] for r in self._conn().execute(q, args))
+
+    # -- writes ---------------------------------------------------------------------------
+    def _upsert_sql(self, spec: OutputSpec) -> str:
+        cols = spec.column_names
+        sets = []
+        for c in cols:
+            if c in spec.keys:
+                continue
+            m = spec.measures.get(c, "replace")
+            q = ident(c)
+            sets.append(
+                {"sum": f"{q} = {q} + excluded.{q}", "min": f"{q} = min({q}, excluded.{q})",
+                 "max": f"{q} = max({q}, excluded.{q})", "replace": f"{q} = excluded.{q}"}[m]
+            )
+        conflict = f"ON CONFLICT ({', '.join(ident(k) for k in spec.keys)}) DO "
+        conflict += f"UPDATE SET {', '.join(sets)}" if sets else "NOTHING"
+        return (
+            f"INSERT INTO {ident(spec.name)} ({', '.join(ident(c) for c in cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))}) {conflict}"
+        )
+
+    def apply_batch(
+        self,
+        pipeline: str,
+        batch_id: int,
+        updates: Mapping[str, Iterable[Sequence[Any]]],
+        *,
+        scope: str = "stream",
+        state: Mapping[str, Any] | None = None,
+        derived: Sequence[str] = (),
+    ) -> bool:
+        """Merge each output's partial rows and record `batch_id`, atomically.
+
+        `derived` are the pipeline's own fixed SQL statements (never user text) run after the merge
+        in the same transaction, e.g. to refresh an output computed from others. Returns False
+        (and changes nothing) if this batch id, or a later one, was already applied
+        for (pipeline, scope): a replay after a crash.
+        """
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT batch_id FROM _rb_batches WHERE pipeline = ? AND scope = ?", (pipeline, scope)
+            ).fetchone()
+            if row is not None and batch_id <= row[0]:
+                return False
+            for name, rows in updates.items():
+                db.executemany(self._upsert_sql(self.spec(name)), rows)
+            for sql in derived:
+                db.execute(sql)
+            for k, v in (state or {}).items():
+                db.execute("INSERT OR REPLACE INTO _rb_state VALUES (?, ?, ?)", (pipeline, k, json.dumps(v)))
+            db.execute("INSERT OR REPLACE INTO _rb_batches VALUES (?, ?, ?)", (pipeline, scope, batch_id))
+        return True
+
+    def replace(self, updates: Mapping[str, Iterable[Sequence[Any]]], derived: Sequence[str] = ()) -> None:
+        """Replace the whole contents of each named output, atomically (a batch recompute)."""
+        with self._tx() as db:
+            for name, rows in updates.items():
+                spec = self.spec(name)
+                db.execute(f"DELETE FROM {ident(name)}")
+                db.executemany(self._upsert_sql(spec), rows)
+            for sql in derived:
+                db.execute(sql)
+
+    def put_rows(
+        self, table: str, rows: Sequence[Mapping[str, Any]], *, replace_all: bool = False,
+        derived: Sequence[str] = (),
+    ) -> None:
+        """Write rows into a table a pipeline maintains itself (e.g. a model), atomically."""
+        with self._tx() as db:
+            if replace_all:
+                db.execute(f"DELETE FROM {ident(table)}")
+            if rows:
+                cols = list(rows[0])
+                db.executemany(
+                    f"INSERT OR REPLACE INTO {ident(table)} ({', '.join(ident(c) for c in cols)}) "
+                    f"VALUES ({', '.join('?' * len(cols))})",
+                    [tuple(r[c] for c in cols) for r in rows],
+                )
+            for sql in derived:
+                db.execute(sql)
+
+    def table_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a pipeline-maintained table (not an output), as dicts."""
+        cur = self._conn().execute(f"SELECT * FROM {ident(table)}")
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
+
+    def execute_script(self, sql: str) -> None:
+        """Run a pipeline's own fixed DDL (e.g. a table it maintains beside its outputs)."""
+        self._conn().executescript(sql)
+
+    def last_batch(self, pipeline: str, scope: str = "stream") -> int | None:
+        row = self._conn().execute(
+            "SELECT batch_id FROM _rb_batches WHERE pipeline = ? AND scope = ?", (pipeline, scope)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def state(self, pipeline: str) -> dict[str, Any]:
+        rows = self._conn().execute("SELECT key, value FROM _rb_state WHERE pipeline = ?", (pipeline,))
+        return {k: json.loads(v) for k, v in rows}
+
+    def set_state(self, pipeline: str, values: Mapping[str, Any]) -> None:
+        with self._tx() as db:
+            for k, v in values.items():
+                db.execute("INSERT OR REPLACE INTO _rb_state VALUES (?, ?, ?)", (pipeline, k, json.dumps(v)))
+
+    # -- reads ----------------------------------------------------------------------------
+    def rows(
+        self,
+        name: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        since: int | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of an output as dicts; `where` is column=value equality, `since` filters the first
+        time column (epoch ms, >=). Column names are checked against the output's spec."""
+        spec = self.spec(name)
+        cols = spec.column_names
+        clauses, args = [], []
+        for c, v in (where or {}).items():
+            if c not in cols:
+                raise InvalidArgument(f"{name} has no column {c!r}", hint=f"columns: {', '.join(cols)}")
+            clauses.append(f"{ident(c)} = ?")
+            args.append(v)
+        if since is not None:
+            if not spec.time_columns:
+                raise InvalidArgument(f"{name} has no time column to filter with --since")
+            clauses.append(f"{ident(spec.time_columns[0])} >= ?")
+            args.append(since)
+        order = list(order_by) if order_by else list(spec.keys)
+        for c in order:
+            if c.lstrip("-") not in cols:
+                raise InvalidArgument(f"{name} has no column {c!r} to order by")
+        sql = f"SELECT {', '.join(ident(c) for c in cols)} FROM {ident(name)}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY " + ", ".join(
+            f"{ident(c[1:])} DESC" if c.startswith("-") else ident(c) for c in order
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [dict(zip(cols, r, strict=True)) for r in self._conn().execute(sql, args)]

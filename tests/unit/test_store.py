@@ -1,0 +1,86 @@
+"""The SQLite serving store: merges per batch, exactly once, with parameterised reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from riverbed.errors import InvalidArgument
+from riverbed.store import OutputSpec, SqliteStore, StoreError
+
+SPEC = OutputSpec(
+    "counts",
+    [("window_start", "INTEGER"), ("level", "TEXT"), ("count", "INTEGER"), ("lo", "INTEGER"), ("hi", "INTEGER")],
+    keys=["window_start", "level"],
+    measures={"count": "sum", "lo": "min", "hi": "max"},
+    time_columns=["window_start"],
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "serving.db")
+    s.ensure_output("p", SPEC)
+    return s
+
+
+def test_batches_merge_with_each_measures_rule(store: SqliteStore) -> None:
+    assert store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 5, 5), (0, "ERROR", 1, 2, 2)]})
+    assert store.apply_batch("p", 1, {"counts": [(0, "INFO", 2, 1, 9), (10_000, "INFO", 7, 4, 4)]})
+    rows = store.rows("counts")
+    assert rows == [
+        {"window_start": 0, "level": "ERROR", "count": 1, "lo": 2, "hi": 2},
+        {"window_start": 0, "level": "INFO", "count": 5, "lo": 1, "hi": 9},
+        {"window_start": 10_000, "level": "INFO", "count": 7, "lo": 4, "hi": 4},
+    ]
+
+
+def test_a_replayed_batch_is_not_counted_twice(store: SqliteStore) -> None:
+    assert store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0)]}, state={"w": 1})
+    assert not store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0)]}, state={"w": 2})
+    assert store.rows("counts")[0]["count"] == 3
+    assert store.state("p") == {"w": 1}
+    assert store.last_batch("p") == 0
+
+
+def test_a_failing_batch_changes_nothing(store: SqliteStore) -> None:
+    store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0)]})
+    with pytest.raises(StoreError):
+        store.apply_batch("p", 1, {"counts": [(0, "INFO", 1, 0, 0)], "missing": [(1,)]})
+    assert store.rows("counts")[0]["count"] == 3
+    assert store.last_batch("p") == 0
+
+
+def test_replace_is_a_full_recompute(store: SqliteStore) -> None:
+    store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0), (0, "WARN", 1, 0, 0)]})
+    store.replace({"counts": [(0, "INFO", 10, 0, 0)]})
+    assert [(r["level"], r["count"]) for r in store.rows("counts")] == [("INFO", 10)]
+
+
+def test_reads_are_parameterised_and_names_checked(store: SqliteStore) -> None:
+    store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0), (20_000, "INFO'; DROP TABLE counts;--", 1, 0, 0)]})
+    assert store.rows("counts", where={"level": "INFO'; DROP TABLE counts;--"})[0]["count"] == 1
+    assert [r["window_start"] for r in store.rows("counts", since=10_000)] == [20_000]
+    assert [r["count"] for r in store.rows("counts", order_by=["-count"])] == [3, 1]
+    with pytest.raises(InvalidArgument, match="no column"):
+        store.rows("counts", where={"level = 1 OR 1": 1})
+    with pytest.raises(StoreError, match="no output"):
+        store.rows("nope")
+
+
+def test_changed_schema_is_refused_unless_recomputing(store: SqliteStore) -> None:
+    other = OutputSpec("counts", [("window_start", "INTEGER"), ("n", "INTEGER")], keys=["window_start"])
+    with pytest.raises(StoreError, match="different"):
+        store.ensure_output("p", other)
+    store.ensure_output("p", other, recreate=True)
+    assert store.spec("counts") == other
+
+
+def test_bad_specs_are_rejected() -> None:
+    with pytest.raises(InvalidArgument):
+        OutputSpec("x; drop", [("a", "INTEGER")], keys=["a"])
+    with pytest.raises(InvalidArgument):
+        OutputSpec("x", [("a", "INTEGER")], keys=["b"])
+    with pytest.raises(InvalidArgument):
+        OutputSpec("x", [("a", "INTEGER")], keys=["a"], measures={"a": "avg"})
