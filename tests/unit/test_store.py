@@ -11,7 +11,8 @@ from riverbed.store import OutputSpec, SqliteStore, StoreError
 
 SPEC = OutputSpec(
     "counts",
-    [("window_start", "INTEGER"), ("level", "TEXT"), ("count", "INTEGER"), ("lo", "INTEGER"), ("hi", "INTEGER")],
+    [("window_start", "INTEGER"), ("level", "TEXT"), ("count", "INTEGER"),
+     ("lo", "INTEGER"), ("hi", "INTEGER")],
     keys=["window_start", "level"],
     measures={"count": "sum", "lo": "min", "hi": "max"},
     time_columns=["window_start"],
@@ -59,8 +60,9 @@ def test_replace_is_a_full_recompute(store: SqliteStore) -> None:
 
 
 def test_reads_are_parameterised_and_names_checked(store: SqliteStore) -> None:
-    store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0), (20_000, "INFO'; DROP TABLE counts;--", 1, 0, 0)]})
-    assert store.rows("counts", where={"level": "INFO'; DROP TABLE counts;--"})[0]["count"] == 1
+    evil = "INFO'; DROP TABLE counts;--"
+    store.apply_batch("p", 0, {"counts": [(0, "INFO", 3, 0, 0), (20_000, evil, 1, 0, 0)]})
+    assert store.rows("counts", where={"level": evil})[0]["count"] == 1
     assert [r["window_start"] for r in store.rows("counts", since=10_000)] == [20_000]
     assert [r["count"] for r in store.rows("counts", order_by=["-count"])] == [3, 1]
     with pytest.raises(InvalidArgument, match="no column"):
