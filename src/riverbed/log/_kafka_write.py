@@ -1,0 +1,166 @@
+"""Appends for the Kafka backend: place records, produce, and check every delivery report.
+
+Nothing is reported written that the broker did not acknowledge: `append` returns only when each
+record has a delivery report without error, and raises otherwise. A full local queue
+(`BufferError`) is handled by serving delivery reports and retrying, never by dropping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+
+from riverbed.errors import InvalidArgument, LogError
+from riverbed.log._kafka_util import Delivery, to_wire, translate, unavailable
+from riverbed.log.api import AppendResult, Record
+from riverbed.log.partitioner import partition_for
+
+
+class Writer:
+    """One idempotent producer (acks=all) shared by every append of a log instance."""
+
+    def __init__(self, url: str, base: dict[str, Any], timeout: float) -> None:
+        self.url, self.timeout = url, timeout
+        self._conf = {
+            **{k: v for k, v in base.items() if k != "logger"},
+            "acks": "all",
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "linger.ms": 2,
+            "message.timeout.ms": int(timeout * 1000),
+            **{k: v for k, v in base.items() if k == "logger"},
+        }
+        self._producer: Producer | None = None
+        self._sticky: dict[str, itertools.count] = {}
+        self._lock = threading.Lock()
+
+    def producer(self) -> Producer:
+        with self._lock:
+            if self._producer is None:
+                try:
+                    self._producer = Producer(self._conf)
+                except KafkaException as e:
+                    raise translate(e, self.url) from None
+            return self._producer
+
+    def _sticky_partition(self, topic: str, n: int) -> int:
+        with self._lock:
+            counter = self._sticky.setdefault(topic, itertools.count())
+            return next(counter) % n
+
+    def append(self, topic: str, n: int, records: Sequence[Record]) -> AppendResult:
+        """Produce `records` to `topic` (of `n` partitions) and wait for their delivery reports."""
+        sticky = -1
+        parts: list[int] = []
+        for r in records:
+            if r.partition is not None:
+                _check(topic, r.partition, n)
+                parts.append(r.partition)
+            elif r.key is not None:
+                parts.append(partition_for(r.key, n))
+            else:
+                if sticky < 0:
+                    sticky = self._sticky_partition(topic, n)
+                parts.append(sticky)
+        rows = ((r.value, r.key, *to_wire(r.timestamp, r.headers)) for r in records)
+        return self._send(topic, parts, rows)
+
+    def append_values(
+        self,
+        topic: str,
+        n: int,
+        values: Sequence[bytes | None],
+        keys: Sequence[bytes | None] | None,
+        timestamps: Sequence[int] | int | None,
+        partition: int | None,
+    ) -> AppendResult:
+        """Column-wise `append`: no Record objects built."""
+        count = len(values)
+        if keys is not None and len(keys) != count:
+            raise InvalidArgument(f"keys has {len(keys)} items but values has {count}")
+        if timestamps is None or isinstance(timestamps, int):
+            ts: Sequence[int] = itertools.repeat(timestamps or 0, count)  # type: ignore[assignment]
+        elif len(timestamps) != count:
+            raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {count}")
+        else:
+            ts = timestamps
+        if partition is not None:
+            _check(topic, partition, n)
+            parts: list[int] = [partition] * count
+        elif keys is None:
+            parts = [self._sticky_partition(topic, n)] * count
+        else:
+            sticky = -1
+            parts = []
+            for k in keys:
+                if k is None:
+                    if sticky < 0:
+                        sticky = self._sticky_partition(topic, n)
+                    parts.append(sticky)
+                else:
+                    parts.append(partition_for(k, n))
+        keys_it = keys if keys is not None else itertools.repeat(None)
+        if timestamps == 0 or (not isinstance(timestamps, int) and timestamps is not None and 0 in ts):
+            rows: Any = ((v, k, *to_wire(t, None)) for v, k, t in zip(values, keys_it, ts, strict=False))
+        else:
+            rows = zip(values, keys_it, ts, itertools.repeat(None))
+        return self._send(topic, parts, rows)
+
+    def _send(self, topic: str, parts: list[int], rows: Any) -> AppendResult:
+        if not parts:
+            return AppendResult([], [])
+        producer = self.producer()
+        produce, poll = producer.produce, producer.poll
+        report = Delivery()
+        order: dict[int, list[int]] = {}
+        single = len(set(parts)) == 1
+        if single:
+            order[parts[0]] = []  # input order is offset order: no index lists needed
+        for i, ((value, key, ts, headers), p) in enumerate(zip(rows, parts, strict=True)):
+            if not single:
+                order.setdefault(p, []).append(i)
+            while True:
+                try:
+                    produce(topic, value, key, p, on_delivery=report, timestamp=ts, headers=headers)
+                    break
+                except BufferError:  # local queue full: serve delivery reports, then retry
+                    poll(0.05)
+                except KafkaException as e:
+                    raise translate(e, self.url, topic) from None
+        deadline = time.monotonic() + self.timeout + 5
+        while report.done < len(parts) and time.monotonic() < deadline:
+            producer.flush(max(0.0, deadline - time.monotonic()))
+        if report.errors:
+            err = report.errors[0]
+            exc = translate(KafkaException(err), self.url, topic)
+            if isinstance(exc, LogError):
+                exc.message = (
+                    f"{len(report.errors)} of {len(parts)} records not written to '{topic}': {exc.message}"
+                )
+                exc.args = (exc.message,)
+            raise exc
+        if report.done < len(parts):
+            raise unavailable(
+                self.url, f"{len(parts) - report.done} records not acknowledged in {self.timeout}s"
+            )
+        return report.result(parts, order)
+
+    def forget(self, topic: str) -> None:
+        with self._lock:
+            self._sticky.pop(topic, None)
+
+    def close(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.flush(self.timeout)
+
+
+def _check(topic: str, partition: int, n: int) -> None:
+    if not isinstance(partition, int) or not 0 <= partition < n:
+        raise InvalidArgument(f"partition {partition!r} out of range for topic '{topic}' ({n} partitions)")
