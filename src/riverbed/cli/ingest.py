@@ -1,0 +1,198 @@
+"""`riverbed ingest KIND ... TOPIC`: run a connector into a topic until its input ends or Ctrl-C.
+
+Kinds: `socket` (a TCP server, one record per line, many clients), `tail` (follow a file through
+rotation), `replay` (a recorded file at a chosen speed or rate), `synthetic-logs` (generated
+server logs). Input the connector cannot use goes to `<TOPIC>.dlq` with the reason; progress
+goes to stderr every few seconds and a summary (records in / written / rejected) at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+
+from riverbed.cli._common import note, opened_log, positive_int
+
+PROGRESS_EVERY_S = 5.0
+
+
+def rate_arg(text: str) -> float:
+    """argparse type: records per second, as "500" or "500/s"."""
+    t = text.strip().lower().removesuffix("/s")
+    try:
+        rate = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected records per second like 500/s, got {text!r}") from None
+    if rate <= 0:
+        raise argparse.ArgumentTypeError(f"rate must be > 0, got {text!r}")
+    return rate
+
+
+def speed_arg(text: str) -> float:
+    """argparse type: a replay speed factor, as "10x" or "0.5"."""
+    try:
+        speed = float(text.strip().lower().removesuffix("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a speed like 10x or 0.5x, got {text!r}") from None
+    if speed <= 0:
+        raise argparse.ArgumentTypeError(f"speed must be > 0, got {text!r}")
+    return speed
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `ingest` and its kinds."""
+    p = subparsers.add_parser(
+        "ingest",
+        help="bring data into a topic: socket server, file tail, replay, synthetic logs",
+        description=__doc__.split("\n\n", 1)[1],
+        epilog="examples:\n"
+        "  riverbed ingest socket --port 9999 lines        # then: nc 127.0.0.1 9999\n"
+        "  riverbed ingest tail /var/log/syslog syslog\n"
+        "  riverbed ingest replay events.jsonl events --time-field created_at --speed 10x\n"
+        "  riverbed ingest synthetic-logs logs --rate 500/s --duration 60 --seed 1",
+    )
+    kinds = p.add_subparsers(title="kinds", dest="kind", metavar="KIND", required=True)
+
+    s = kinds.add_parser("socket", help="TCP server: one record per text line, many clients at once")
+    s.add_argument("--port", type=int, required=True, help="port to listen on (0: any free port)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.set_defaults(func=run_socket)
+
+    t = kinds.add_parser("tail", help="follow a file's appends, through rotation (like tail -F)")
+    t.add_argument("file", help="file to follow")
+    t.add_argument("--from-start", action="store_true", help="send the lines already in the file too")
+    t.set_defaults(func=run_tail)
+
+    r = kinds.add_parser("replay", help="replay a recorded file (JSON lines or text logs)")
+    r.add_argument("file", help="recorded file, one record per line (.gz is fine)")
+    pace = r.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=speed_arg, help="pace by the recorded time gaps, N times faster (10x)")
+    pace.add_argument("--rate", type=rate_arg, help="pace at N records/s (default: as fast as possible)")
+    r.add_argument(
+        "--time-field",
+        metavar="FIELD[,FIELD]",
+        help="JSON field(s) holding the event time (a.b = nested; epoch s/ms or ISO)",
+    )
+    r.add_argument(
+        "--log-times",
+        action="store_true",
+        help="text logs: take event times from HDFS/Hadoop/Spark/Apache/syslog lines",
+    )
+    r.add_argument("--loop", action="store_true", help="start again at the end (times shifted forward)")
+    r.set_defaults(func=run_replay)
+
+    g = kinds.add_parser("synthetic-logs", help="generated server logs (HDFS, Hadoop, Spark, Apache, syslog)")
+    g.add_argument("--rate", type=rate_arg, default=100.0, help="lines per second (default: 100/s)")
+    g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same lines (default: 0)")
+    g.add_argument(
+        "--formats", default=None, help="comma-separated subset of hdfs,hadoop,spark,apache,linux,openssh"
+    )
+    g.set_defaults(func=run_synthetic)
+
+    for k in (s, t, r, g):
+        k.add_argument("topic", help="topic to append to (created if missing)")
+        k.add_argument(
+            "--partitions", type=positive_int, default=1, help="partitions if the topic is created"
+        )
+        k.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+        k.add_argument("--batch-size", type=positive_int, default=500, metavar="N", help="records per append")
+        k.add_argument(
+            "--linger-ms",
+            type=int,
+            default=200,
+            metavar="MS",
+            help="append a partial batch after MS milliseconds (default: 200)",
+        )
+        k.add_argument("--utf8", action="store_true", help="reject (to TOPIC.dlq) lines that are not UTF-8")
+        k.add_argument("--key-regex", metavar="RE", help="key = the regex's first group in the line")
+        if k is not r and k is not g:
+            k.add_argument("--rate", type=rate_arg, help="at most N records/s")
+
+
+def run_socket(args: argparse.Namespace) -> int:
+    from riverbed.connectors import SocketTextSource
+
+    source = SocketTextSource(args.port, args.host)
+    return _run(args, source, f"listening on {source.host}:{source.port} (one record per line; Ctrl-C stops)")
+
+
+def run_tail(args: argparse.Namespace) -> int:
+    from riverbed.connectors import TailSource
+
+    source = TailSource(args.file, from_start=args.from_start)
+    return _run(args, source, f"following {args.file}{' from its start' if args.from_start else ''}")
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from riverbed.connectors import ReplaySource, event_time
+
+    source = ReplaySource(
+        args.file,
+        time_field=args.time_field,
+        event_time=event_time if args.log_times else None,
+        speed=args.speed,
+        loop=args.loop,
+        rebase=args.loop,
+    )
+    how = (
+        f"at {args.speed:g}x" if args.speed else f"at {args.rate:g}/s" if args.rate else "as fast as possible"
+    )
+    return _run(args, source, f"replaying {args.file} {how}{', looping' if args.loop else ''}")
+
+
+def run_synthetic(args: argparse.Namespace) -> int:
+    from riverbed.connectors import FORMATS, SyntheticLogs
+
+    formats = [f.strip() for f in args.formats.split(",")] if args.formats else list(FORMATS)
+    source = SyntheticLogs(args.seed, formats=formats, rate=args.rate)
+    return _run(args, source, f"generating {','.join(formats)} logs at {args.rate:g}/s (seed {args.seed})")
+
+
+def _run(args: argparse.Namespace, source, what: str) -> int:
+    from riverbed.connectors import Ingestor, chain, key_from_regex, utf8_text
+    from riverbed.log import TopicConfig
+
+    decode = chain(
+        utf8_text if args.utf8 else None, key_from_regex(args.key_regex) if args.key_regex else None
+    )
+    with opened_log(args) as log:
+        if not log.exists(args.topic):
+            log.ensure_topic(args.topic, TopicConfig(partitions=args.partitions))
+            note(f"created topic {args.topic} ({args.partitions} partition(s))")
+        ingestor = Ingestor(
+            log,
+            args.topic,
+            batch_size=args.batch_size,
+            linger_ms=args.linger_ms,
+            rate=getattr(args, "rate", None),
+            decode=decode,
+            progress=lambda st: note(f"  {st.line()}"),
+            progress_every_s=PROGRESS_EVERY_S,
+        )
+        note(f"ingest {source.name}: {what} -> {args.topic} in {log.url}")
+        with stop_on_signals(ingestor.stop):
+            stats = ingestor.run(source, duration=args.duration)
+    note(f"done: {stats.line()}")
+    if stats.rejected:
+        reasons = "; ".join(f"{r} ({n})" for r, n in sorted(stats.reasons.items(), key=lambda x: -x[1])[:3])
+        dlq = f"{args.topic}.dlq"
+        note(f"rejected records are kept in {dlq} ({reasons}); see `riverbed consume {dlq}`")
+    return 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call `stop()` (a clean finish) instead of interrupting."""
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop())
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
