@@ -47,6 +47,16 @@ class BatchStats:
     skipped: bool = False
     outputs: dict[str, int] = field(default_factory=dict)
 
+    def line(self) -> str:
+        """One line for the terminal."""
+        if self.skipped:
+            return f"batch {self.batch_id}: already applied before a restart, skipped"
+        outs = " ".join(f"{k}={v}" for k, v in self.outputs.items())
+        return (
+            f"batch {self.batch_id}: {self.records} records ({self.bad} unparsable, {self.late} late -> dlq)"
+            f" in {self.seconds:.2f}s; watermark {_iso(self.watermark_ms)}; rows {outs}"
+        )
+
 
 class BatchProcessor:
     """The foreachBatch function of a pipeline's streaming query."""
@@ -75,7 +85,7 @@ class BatchProcessor:
             et = F.col(self.p.event_time)
             late_cond = F.lit(False) if watermark is None else (F.unix_millis(et) < F.lit(watermark))
             flagged = parsed.withColumn(
-                "error",
+                "reason",
                 F.when(F.col("error").isNotNull(), F.col("error")).when(
                     late_cond,
                     F.concat(
@@ -86,20 +96,21 @@ class BatchProcessor:
             )
             row = flagged.agg(
                 F.count(F.lit(1)).alias("n"),
-                F.sum(F.when(parsed["error"].isNotNull(), 1).otherwise(0)).alias("bad"),
-                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("flagged"),
-                F.max(F.when(parsed["error"].isNull(), F.unix_millis(et))).alias("max_t"),
+                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("bad"),
+                F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
+                F.max(F.when(F.col("error").isNull(), F.unix_millis(et))).alias("max_t"),
             ).collect()[0]
             stats.records, stats.bad = row["n"], row["bad"] or 0
             stats.late = (row["flagged"] or 0) - stats.bad
             stats.parsed = stats.records - stats.bad
-            good = parsed.where(F.col("error").isNull())
             if stats.parsed:
-                write_lake(good.drop("error", "raw"), self.home, self.p.name, self.p.event_time, batch_id)
+                good = parsed.where(F.col("error").isNull()).drop("error", "raw")
+                write_lake(good, self.home, self.p.name, self.p.event_time, batch_id)
             if stats.bad or stats.late:
-                bad_rows = flagged.where(F.col("error").isNotNull())
-                write_dead_letters(bad_rows, self.log_url, f"pipeline:{self.p.name}")
-            on_time = flagged.where(F.col("error").isNull()).drop("error", "raw")
+                bad_rows = flagged.where(F.col("reason").isNotNull()).drop("error")
+                write_dead_letters(bad_rows.withColumnRenamed("reason", "error"), self.log_url,
+                                   f"pipeline:{self.p.name}")
+            on_time = flagged.where(F.col("reason").isNull()).drop("error", "raw", "reason")
             if self.p.foreach_batch:
                 self.p.foreach_batch(on_time, batch_id)
             frames = self.p.transform(on_time)

@@ -1,0 +1,66 @@
+"""`riverbed query OUTPUT`: the current rows of a pipeline output in the serving store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from riverbed.cli._common import positive_int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "query",
+        help="show the current rows of a pipeline output (serving store)",
+        description="Print the rows of OUTPUT (e.g. level_counts). Times are ISO 8601 UTC.",
+    )
+    p.add_argument("output", metavar="OUTPUT", nargs="?", help="output name; omit to list outputs")
+    p.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
+                   help="keep rows whose COL equals VALUE (repeatable)")
+    p.add_argument("--since", metavar="T", help="rows whose first time column is >= T (ISO 8601 or epoch ms)")
+    p.add_argument("--order", action="append", metavar="COL", help="order by COL (prefix - for descending)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="at most N rows")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=run)
+
+
+def parse_where(items: list[str]) -> dict[str, str]:
+    """COL=VALUE pairs; values stay text and are bound as parameters (SQLite compares by affinity)."""
+    from riverbed.errors import InvalidArgument
+
+    out = {}
+    for item in items:
+        col, sep, value = item.partition("=")
+        if not sep or not col.strip():
+            raise InvalidArgument(f"--where {item!r} is not COL=VALUE", hint="e.g. --where level=ERROR")
+        out[col.strip()] = value
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from riverbed.cli._common import emit, table
+    from riverbed.store import open_store
+    from riverbed.timeutil import iso, parse_time_ms
+
+    store = open_store(home=args.home)
+    if not args.output:
+        emit(table(["output"], [[o] for o in store.outputs()]))
+        return 0
+    spec = store.spec(args.output)
+    where = parse_where(args.where)
+    for c in spec.time_columns:  # times typed as ISO are compared as epoch ms
+        if c in where:
+            where[c] = parse_time_ms(where[c])
+    rows = store.rows(
+        args.output, where=where, since=parse_time_ms(args.since) if args.since else None,
+        order_by=args.order, limit=args.limit,
+    )
+    for r in rows:
+        for c in spec.time_columns:
+            r[c] = iso(r[c])
+    if args.json:
+        sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        emit(table(spec.column_names, [[r[c] for c in spec.column_names] for r in rows]))
+    return 0

@@ -1,0 +1,39 @@
+"""`riverbed train logwatch`: learn a model in batch over the lake, for the stream to use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="learn an app's model in batch over the lake (logwatch: error baselines)",
+        description="logwatch: per component, mean + k*stddev of errors per window over the lake; "
+        "the stream raises an alert when a window's errors exceed it.",
+    )
+    p.add_argument("app", choices=["logwatch"], help="which app's model")
+    p.add_argument("--k", type=float, default=3.0, help="standard deviations above the mean (default: 3)")
+    p.add_argument("--window", type=int, default=60, metavar="SECONDS", help="window length (default: 60)")
+    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from riverbed.apps.logwatch.baseline import train_baseline
+    from riverbed.cli._common import emit, table
+    from riverbed.config import resolve_home
+    from riverbed.spark import get_spark
+    from riverbed.store import open_store
+
+    home = resolve_home(args.home)
+    spark = get_spark(args.master)
+    rows = train_baseline(spark, home, open_store(home=home), window_seconds=args.window, k=args.k)
+    if not rows:
+        print("no data in the lake yet: run the stream first (riverbed run logwatch)", file=sys.stderr)
+        return 1
+    emit(table(["component", "mean", "stddev", "baseline"],
+               [[r["component"], round(r["mean"], 3), round(r["stddev"], 3), round(r["baseline"], 3)]
+                for r in rows]))
+    return 0

@@ -1,0 +1,47 @@
+"""Times at the edges: parse what users type (ISO 8601, epoch ms, durations), print ISO 8601 UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from riverbed.errors import InvalidArgument
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|minutes?|h|hours?)?\s*$", re.I)
+_UNIT_MS = {"ms": 1, "s": 1000, "sec": 1000, "secs": 1000, "second": 1000, "seconds": 1000,
+            "m": 60_000, "min": 60_000, "minute": 60_000, "minutes": 60_000,
+            "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000}
+
+
+def parse_time_ms(text: str) -> int:
+    """An instant as epoch ms, from ISO 8601 (naive means UTC) or a whole number of epoch ms."""
+    t = text.strip()
+    if t.isdigit():
+        return int(t)
+    try:
+        dt = datetime.fromisoformat(t)
+    except ValueError:
+        raise InvalidArgument(
+            f"cannot read {text!r} as a time", hint="use ISO 8601 like 2016-07-07T00:00:00Z, or epoch ms"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt - EPOCH) // timedelta(milliseconds=1)
+
+
+def parse_duration_ms(text: str) -> int:
+    """A duration as ms: '500ms', '1s', '2 seconds', '1m', or a bare number of seconds."""
+    m = _DURATION.match(text)
+    if not m:
+        raise InvalidArgument(
+            f"cannot read {text!r} as a duration", hint="use e.g. 500ms, 1s, 10 seconds, 1m"
+        )
+    return int(float(m.group(1)) * _UNIT_MS[(m.group(2) or "s").lower()])
+
+
+def iso(ms: int | None) -> str | None:
+    """Epoch ms as ISO 8601 UTC with milliseconds, e.g. 2016-07-07T00:00:10.000Z."""
+    if ms is None:
+        return None
+    return (EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
