@@ -1,0 +1,1 @@
+"""riverbed's apps, each a set of pipelines over the unified log: logwatch, bitcoin, buzz."""
