@@ -176,11 +176,14 @@ def to_arrow(topic: str, partition: int, msgs: list[Any]) -> pa.RecordBatch:
 
     schema = arrow_schema()
     n = len(msgs)
-    stamps, headers = [], []
-    for m in msgs:
-        ts, h = from_wire(m)
-        stamps.append(ts)
-        headers.append([{"key": k, "value": v} for k, v in h])
+    stamps = [m.timestamp()[1] for m in msgs]
+    raw = [m.headers() for m in msgs]
+    headers: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    if any(raw):
+        for i, m in enumerate(msgs):
+            if raw[i]:
+                stamps[i], h = from_wire(m)
+                headers[i] = [{"key": k, "value": v} for k, v in h]
     return pa.RecordBatch.from_arrays(
         [
             pa.array([m.key() for m in msgs], pa.binary()),

@@ -225,6 +225,11 @@ class KafkaLog(Log):
         return start, end
 
     def _messages(self, topic: str, partition: int, offset: int, count: int) -> list[Any]:
+        self._check_partition(topic, partition)
+        if offset >= self._start_offsets(topic).get(partition, 0):
+            queued = self._reader.read_queued(topic, partition, offset, count)
+            if queued:
+                return queued
         start, end, _ = self._range(topic, partition)
         if not start <= offset <= end:
             raise OffsetOutOfRange(topic, partition, offset, start, end)
