@@ -47,7 +47,7 @@ _USER = re.compile(
 _SIZE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?: ?(?:[KMGT]i?B|B|bytes)|ms|us|µs|ns|s|m|h|d)\b")
 _PATH = re.compile(r"(?<![\w.:/<>*~])(?:\.\.?|~)?/(?:[\w.$@+~-]+/*)+")
 _ID_NAME = re.compile(r"[A-Za-z]+[_-]<\*>\.?")
-_DIGITS = re.compile(r"(?:(?<![^\s=(\[:,])-)?(?<![A-Za-z\d])\d+(?![A-Za-z\d])|(?<=[A-Za-z])\d{2,}(?!\w)")
+_DIGITS = re.compile(r"(?<![A-Za-z\d])-?\d+(?![A-Za-z\d])|(?<=[A-Za-z])\d{2,}(?!\w)")
 
 
 def _path(m: re.Match[str]) -> str:
