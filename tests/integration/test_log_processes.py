@@ -52,12 +52,24 @@ def read_partition(log: Log, topic: str, p: int) -> list:
     return out
 
 
+def _read_available(fd: int) -> bytes:
+    """Whatever the child has written so far (non-blocking)."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
 def spawn(url: str, topic: str, name: str, batches: int, size: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", PRODUCER, url, topic, name, str(batches), str(size)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
 
 
@@ -67,8 +79,8 @@ def test_four_concurrent_producer_processes(log: Log, log_url: str, topic: str) 
     acked: dict[str, tuple[int, int]] = {}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"{name} failed: {err[-2000:]}"
-        for line in out.splitlines():
+        assert proc.returncode == 0, f"{name} failed: {err[-2000:].decode()}"
+        for line in out.decode().splitlines():
             p, o, rid = line.split()
             acked[rid] = (int(p), int(o))
     assert len(acked) == 4 * 40 * 50
@@ -98,25 +110,25 @@ def test_producers_killed_with_sigkill_lose_nothing_acknowledged(log: Log, log_u
     rounds = 12
     for rnd in range(rounds):
         proc = spawn(log_url, topic, f"r{rnd}", 100_000, rng.choice([1, 10, 200]))
-        os.set_blocking(proc.stdout.fileno(), False)
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
         # let it start (imports) and get some appends through, then kill at a random moment
         deadline = time.monotonic() + 30
-        buf = ""
-        while time.monotonic() < deadline and buf.count("\n") < 5:
-            chunk = proc.stdout.read()
-            buf += chunk or ""
-            if proc.poll() is not None:
-                break
+        buf = b""
+        while time.monotonic() < deadline and buf.count(b"\n") < 5 and proc.poll() is None:
+            buf += _read_available(fd)
             time.sleep(0.02)
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        buf += proc.stdout.read() or ""
-        assert buf.count("\n") >= 5, f"round {rnd}: producer never acknowledged: {proc.stderr.read()[-2000:]}"
-        for line in buf.splitlines():
-            parts = line.split()
-            if len(parts) == 3:  # a line cut by the kill is not an acknowledgement we can parse
-                acked[parts[2]] = (int(parts[0]), int(parts[1]))
+        buf += _read_available(fd)
+        text = buf.decode()
+        text = text[: text.rfind("\n") + 1]  # a line cut short by the kill is no acknowledgement
+        err = proc.stderr.read().decode()[-2000:]
+        assert text.count("\n") >= 5, f"round {rnd}: producer never acknowledged: {err}"
+        for line in text.splitlines():
+            p, o, rid = line.split()
+            acked[rid] = (int(p), int(o))
 
     counts: Counter[str] = Counter()
     stored: dict[str, tuple[int, int]] = {}
