@@ -1,9 +1,10 @@
-"""Arrow encoding of the embedded log's stored batches, and their conversion to `arrow_schema()`.
+"""Encoding of the embedded log's stored batches, and their conversion to `arrow_schema()`.
 
-A stored batch holds only what varies per record (key, value, timestamp, headers) as one Arrow IPC
-record-batch message (no schema message: the schema below is fixed by the file format version).
-Topic, partition and offsets are rebuilt on read from where the batch sits, so appends serialise
-columns once and never build a Python object per record.
+A stored batch holds only what varies per record, as one Arrow IPC record-batch message (no schema
+message: `fmt` flags pick one of a few fixed schemas). Columns that are all null (keys, headers) or
+constant (the timestamp, kept in the row's min_ts) are left out. A single record with a value and
+no headers is stored raw (`fmt` RAW: the value is the blob, the key a column), so one-record appends
+skip Arrow entirely. Topic, partition and offsets are rebuilt on read from where a batch sits.
 """
 
 from __future__ import annotations
@@ -19,30 +20,35 @@ from riverbed.errors import CorruptLogError, InvalidArgument
 from riverbed.log.api import Headers, LogRecord, Record, arrow_schema
 
 HEADERS_TYPE = pa.list_(pa.struct([pa.field("key", pa.string()), pa.field("value", pa.binary())]))
-STORE_SCHEMA = pa.schema(
-    [
-        pa.field("key", pa.binary()),
-        pa.field("value", pa.binary()),
-        pa.field("timestamp", pa.int64(), nullable=False),
-        pa.field("headers", HEADERS_TYPE),
-    ]
-)
+KEYS, HEADERS, TIMESTAMPS, RAW = 1, 2, 4, 8  # fmt flags
+_FIELDS = {
+    KEYS: pa.field("key", pa.binary()),
+    0: pa.field("value", pa.binary()),
+    TIMESTAMPS: pa.field("timestamp", pa.int64()),
+    HEADERS: pa.field("headers", HEADERS_TYPE),
+}
+_SCHEMAS = {
+    fmt: pa.schema([f for flag, f in _FIELDS.items() if flag == 0 or fmt & flag]) for fmt in range(8)
+}
+STORE_SCHEMA = _SCHEMAS[KEYS | HEADERS | TIMESTAMPS]  # key, value, timestamp, headers
 OUT_SCHEMA = arrow_schema()
 _TS_TYPE = OUT_SCHEMA.field("timestamp").type
 
 
 class Encoded:
-    """A serialised batch ready to store: the IPC message, its size and CRC32, and its time range."""
+    """A batch ready to store: blob, fmt, raw key, size, CRC32 and its time range."""
 
-    __slots__ = ("blob", "count", "crc", "max_ts", "min_ts", "size")
+    __slots__ = ("blob", "count", "crc", "fmt", "key", "max_ts", "min_ts", "size")
 
-    def __init__(self, batch: pa.RecordBatch, min_ts: int, max_ts: int) -> None:
-        buf = batch.serialize()
-        self.blob = memoryview(buf)
-        self.size = buf.size
-        self.crc = zlib.crc32(self.blob)
-        self.count = batch.num_rows
+    def __init__(self, blob, fmt: int, count: int, min_ts: int, max_ts: int, key: bytes | None = None):
+        self.blob, self.fmt, self.count, self.key = blob, fmt, count, key
+        self.size = len(blob) + (len(key) if key else 0)
+        self.crc = checksum(blob, key)
         self.min_ts, self.max_ts = min_ts, max_ts
+
+
+def checksum(blob, key: bytes | None) -> int:
+    return zlib.crc32(key, zlib.crc32(blob)) if key else zlib.crc32(blob)
 
 
 def _binary(items: Sequence[bytes | None] | pa.Array, what: str) -> pa.Array:
@@ -62,11 +68,10 @@ def encode_columns(
 ) -> Encoded:
     """Encode column-wise input (the `append_values` fast path)."""
     n = len(values)
-    vals = _binary(values, "values")
-    ks = pa.nulls(n, pa.binary()) if keys is None else _binary(keys, "keys")
     if isinstance(timestamps, int):
-        ts = pa.array(np.full(n, timestamps, dtype=np.int64))
         lo = hi = timestamps
+    elif len(timestamps) == 1 and isinstance(timestamps[0], int):
+        lo = hi = timestamps[0]
     else:
         try:
             ts = pa.array(timestamps, pa.int64())
@@ -76,8 +81,19 @@ def encode_columns(
             raise InvalidArgument("timestamps must not contain None", hint="pass one int for all of them")
         mm = pc.min_max(ts)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
-    hdrs = pa.nulls(n, HEADERS_TYPE) if headers is None else headers
-    return Encoded(pa.RecordBatch.from_arrays([ks, vals, ts, hdrs], schema=STORE_SCHEMA), lo, hi)
+    if n == 1 and headers is None and not isinstance(values, pa.Array) and isinstance(values[0], bytes):
+        key = None if keys is None else keys[0]
+        if key is None or isinstance(key, bytes):
+            return Encoded(values[0], RAW, 1, lo, hi, key)
+    fmt, cols = 0, [_binary(values, "values")]
+    if keys is not None:
+        fmt, cols = KEYS, [_binary(keys, "keys"), *cols]
+    if lo != hi:
+        fmt, cols = fmt | TIMESTAMPS, [*cols, ts]
+    if headers is not None:
+        fmt, cols = fmt | HEADERS, [*cols, headers]
+    buf = pa.RecordBatch.from_arrays(cols, schema=_SCHEMAS[fmt]).serialize()
+    return Encoded(memoryview(buf), fmt, n, lo, hi)
 
 
 def encode_records(records: Sequence[Record], now: int) -> Encoded:
@@ -97,28 +113,67 @@ def encode_records(records: Sequence[Record], now: int) -> Encoded:
     return encode_columns([r.value for r in records], keys if has_keys else None, ts, hdrs)
 
 
-def decode(blob: bytes, crc: int, count: int, path: str, where: str) -> pa.RecordBatch:
-    """Check a stored blob's CRC and record count, then read it; CorruptLogError if either fails."""
-    if zlib.crc32(blob) != crc:
-        raise CorruptLogError(path, f"checksum mismatch in the batch at {where}")
+def decode(rows: list[tuple], path: str, partition: int) -> list[pa.RecordBatch]:
+    """Stored rows (base, count, crc, fmt, key, min_ts, blob) to batches of STORE_SCHEMA.
+
+    Checks each row's CRC and record count; CorruptLogError names the file if either fails.
+    Runs of raw single records become one batch.
+    """
+    out: list[pa.RecordBatch] = []
+    raw: list[tuple] = []
+    for base, count, crc, fmt, key, min_ts, blob in rows:
+        where = f"partition {partition} offset {base}"
+        if checksum(blob, key) != crc:
+            raise CorruptLogError(path, f"checksum mismatch in the batch at {where}")
+        if fmt == RAW:
+            if count != 1:
+                raise CorruptLogError(path, f"raw batch at {where} claims {count} records")
+            raw.append((key, blob, min_ts))
+            continue
+        if raw:
+            out.append(_raw_batch(raw))
+            raw = []
+        out.append(_full(_read(blob, fmt, path, where), fmt, min_ts, count, path, where))
+    if raw:
+        out.append(_raw_batch(raw))
+    return out
+
+
+def _read(blob: bytes, fmt: int, path: str, where: str) -> pa.RecordBatch:
     try:
-        batch = pa.ipc.read_record_batch(pa.py_buffer(blob), STORE_SCHEMA)
-    except (pa.ArrowInvalid, OSError) as e:
+        return pa.ipc.read_record_batch(pa.py_buffer(blob), _SCHEMAS[fmt])
+    except (pa.ArrowInvalid, OSError, KeyError) as e:
         raise CorruptLogError(path, f"unreadable batch at {where}: {e}") from e
-    if batch.num_rows != count:
-        raise CorruptLogError(path, f"batch at {where} holds {batch.num_rows} records, index says {count}")
-    return batch
+
+
+def _full(b: pa.RecordBatch, fmt: int, min_ts: int, count: int, path: str, where: str) -> pa.RecordBatch:
+    n = b.num_rows
+    if n != count:
+        raise CorruptLogError(path, f"batch at {where} holds {n} records, its index says {count}")
+    cols = b.columns
+    key = cols.pop(0) if fmt & KEYS else pa.nulls(n, pa.binary())
+    value = cols.pop(0)
+    ts = cols.pop(0) if fmt & TIMESTAMPS else pa.array(np.full(n, min_ts, dtype=np.int64))
+    hdrs = cols.pop(0) if fmt & HEADERS else pa.nulls(n, HEADERS_TYPE)
+    return pa.RecordBatch.from_arrays([key, value, ts, hdrs], schema=STORE_SCHEMA)
+
+
+def _raw_batch(raw: list[tuple]) -> pa.RecordBatch:
+    keys, values, ts = zip(*raw, strict=True)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(keys, pa.binary()), pa.array(values, pa.binary()), pa.array(ts, pa.int64()),
+         pa.nulls(len(values), HEADERS_TYPE)],
+        schema=STORE_SCHEMA,
+    )
 
 
 def to_output(parts: list[pa.RecordBatch], topic: str, partition: int, first_offset: int) -> pa.RecordBatch:
     """Join stored batches (already sliced) into one batch of `arrow_schema()`."""
     if len(parts) == 1:
-        b = parts[0]
-        key, value, ts, hdrs = b.column(0), b.column(1), b.column(2), b.column(3)
+        key, value, ts, hdrs = parts[0].columns
     else:
         t = pa.Table.from_batches(parts, STORE_SCHEMA).combine_chunks()
-        key, value, ts, hdrs = (t.column(i).chunk(0) if t.column(i).num_chunks else
-                                pa.array([], STORE_SCHEMA.field(i).type) for i in range(4))
+        key, value, ts, hdrs = (c.chunk(0) for c in t.columns)
     n = len(value)
     offsets = pa.array(np.arange(first_offset, first_offset + n, dtype=np.int64))
     parts_col = pa.array(np.full(n, partition, dtype=np.int32))

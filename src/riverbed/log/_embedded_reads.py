@@ -105,31 +105,29 @@ class ReadMixin:
             if not rows or rows[0][0] > pos:
                 start, end = self.offsets(t.name, p)
                 raise OffsetOutOfRange(t.name, p, pos, start, end)
-            first, parts = pos, []
-            for base, count, crc, blob in rows:
-                where = f"partition {p} offset {base}"
-                if base != pos and parts:
-                    raise CorruptLogError(t.path, f"gap before the batch at {where} (expected {pos})")
-                b = enc.decode(blob, crc, count, t.path, where)
-                lo, hi = pos - base, min(count, stop - base)
-                if lo or hi < count:
-                    b = b.slice(lo, hi - lo)
-                parts.append(b)
-                pos = base + hi
-            yield enc.to_output(parts, t.name, p, first)
+            expect = rows[0][0]
+            for row in rows:
+                if row[0] != expect:
+                    raise CorruptLogError(t.path, f"gap before the batch at partition {p} offset {row[0]}")
+                expect += row[1]
+            whole = pa.Table.from_batches(enc.decode(rows, t.path, p), enc.STORE_SCHEMA)
+            first, last = pos, min(expect, stop)
+            piece = whole.slice(pos - rows[0][0], last - pos)
+            pos = last
+            yield enc.to_output(piece.to_batches() or [], t.name, p, first)
 
-    def _fetch(self, t: Topic, p: int, pos: int, stop: int) -> list[tuple[int, int, int, bytes]]:
+    def _fetch(self, t: Topic, p: int, pos: int, stop: int) -> list[tuple]:
         """Stored batches covering [pos, stop), about CHUNK_RECORDS records, from one snapshot."""
 
-        def run(t: Topic, conn: sqlite3.Connection) -> list[tuple[int, int, int, bytes]]:
+        def run(t: Topic, conn: sqlite3.Connection) -> list[tuple]:
             cur = conn.execute(st.SQL_READ, (p, pos, stop))
-            rows: list[tuple[int, int, int, bytes]] = []
+            rows: list[tuple] = []
             n = size = 0
             try:
                 while n < CHUNK_RECORDS and size < CHUNK_BYTES and (more := cur.fetchmany(16)):
                     rows.extend(more)
                     n += sum(r[1] for r in more)
-                    size += sum(len(r[3]) for r in more)
+                    size += sum(len(r[6]) for r in more)
             finally:
                 cur.close()
             return rows
@@ -143,16 +141,16 @@ class ReadMixin:
             try:
                 r = Range(conn, partition)
                 row = conn.execute(
-                    "SELECT base_offset, count, crc, blob FROM batches WHERE partition=? AND max_ts >= ?"
-                    " ORDER BY base_offset LIMIT 1",
+                    "SELECT base_offset, count, crc, fmt, key, min_ts, blob FROM batches"
+                    " WHERE partition=? AND max_ts >= ? ORDER BY base_offset LIMIT 1",
                     (partition, timestamp_ms),
                 ).fetchone()
             finally:
                 conn.execute("COMMIT")
             if row is None:
                 return r.end
-            base, count, crc, blob = row
-            b = enc.decode(blob, crc, count, t.path, f"partition {partition} offset {base}")
+            base = row[0]
+            (b,) = enc.decode([row], t.path, partition)
             ts = b.column(2).to_numpy()
             hits = np.flatnonzero(ts >= timestamp_ms)
             if not len(hits):

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ from riverbed.log.api import TopicConfig
 FORMAT = 1
 BUSY_TIMEOUT_S = 60.0
 PAGE_SIZE = 8192
+# Appends leave checkpoints (copying the WAL into the database file, and its fsyncs with
+# synchronous=NORMAL) to a background thread once CHECKPOINT_BYTES were appended; SQLite's own
+# auto-checkpoint stays as a backstop should that thread fall behind.
+CHECKPOINT_BYTES = 8 << 20
+AUTOCHECKPOINT_PAGES = 16384
 
 META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(
@@ -40,16 +46,17 @@ CREATE TABLE parts(partition INTEGER PRIMARY KEY, next_offset INTEGER NOT NULL, 
 CREATE TABLE batches(
     partition INTEGER NOT NULL, base_offset INTEGER NOT NULL, count INTEGER NOT NULL,
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, bytes INTEGER NOT NULL, cum_bytes INTEGER NOT NULL,
-    crc INTEGER NOT NULL, blob BLOB NOT NULL,
+    crc INTEGER NOT NULL, fmt INTEGER NOT NULL, key BLOB, blob BLOB NOT NULL,
     PRIMARY KEY(partition, base_offset)) WITHOUT ROWID;
 """
 
 _LAST = "SELECT {cols} FROM batches WHERE partition=?1 ORDER BY base_offset DESC LIMIT 1"
-SQL_APPEND = (
-    "INSERT INTO batches SELECT ?1, coalesce(l.base_offset + l.count, p.next_offset), ?2, ?3, ?4, ?5,"
-    " coalesce(l.cum_bytes, p.cum_bytes) + ?5, ?6, ?7"
-    " FROM parts p LEFT JOIN (" + _LAST.format(cols="base_offset, count, cum_bytes") + ") l"
-    " WHERE p.partition=?1 RETURNING base_offset"
+_PART = "SELECT {cols} FROM parts WHERE partition=?1"
+SQL_APPEND = (  # one statement = one write transaction; the NOT NULL fails if the partition is gone
+    "INSERT INTO batches VALUES (?1, coalesce((" + _LAST.format(cols="base_offset + count") + "), ("
+    + _PART.format(cols="next_offset") + ")), ?2, ?3, ?4, ?5, coalesce(("
+    + _LAST.format(cols="cum_bytes") + "), (" + _PART.format(cols="cum_bytes") + ")) + ?5, ?6, ?7, ?8, ?9)"
+    " RETURNING base_offset"
 )
 SQL_RANGE = (  # (start, end, first_cum - first_bytes, last_cum, next_floor, cum_floor) of one partition
     "SELECT (SELECT base_offset FROM batches WHERE partition=?1 ORDER BY base_offset LIMIT 1),"
@@ -59,7 +66,8 @@ SQL_RANGE = (  # (start, end, first_cum - first_bytes, last_cum, next_floor, cum
     " next_offset, cum_bytes FROM parts WHERE partition=?1"
 )
 SQL_READ = (
-    "SELECT base_offset, count, crc, blob FROM batches WHERE partition=?1 AND base_offset >= coalesce("
+    "SELECT base_offset, count, crc, fmt, key, min_ts, blob FROM batches"
+    " WHERE partition=?1 AND base_offset >= coalesce("
     "(SELECT base_offset FROM batches WHERE partition=?1 AND base_offset <= ?2"
     " ORDER BY base_offset DESC LIMIT 1), ?2) AND base_offset < ?3 ORDER BY base_offset"
 )
@@ -82,6 +90,15 @@ class Topic:
 
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _LEAKED: list[sqlite3.Connection] = []  # inherited across fork: never closed, never used
+_AFTER_FORK: weakref.WeakSet = weakref.WeakSet()
+
+
+def _reinit_after_fork() -> None:
+    for obj in list(_AFTER_FORK):
+        obj._after_fork()
+
+
+os.register_at_fork(after_in_child=_reinit_after_fork)
 
 
 def map_error(e: sqlite3.Error, path: str) -> LogError:
@@ -120,6 +137,7 @@ def connect(path: str, *, synchronous: str, create: bool = False) -> sqlite3.Con
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         conn.execute("PRAGMA cache_size=-16384")
         conn.execute("PRAGMA journal_size_limit=67108864")
     return conn
@@ -133,6 +151,10 @@ class Connections:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: dict[str, list[tuple[sqlite3.Connection, dict]]] = {}
+        _AFTER_FORK.add(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
 
     def _mine(self) -> dict[str, sqlite3.Connection]:
         if os.getpid() != self._pid:  # forked: the parent's connections are not ours to use or close
@@ -166,3 +188,68 @@ class Connections:
     def close(self) -> None:
         for path in list(self._open):
             self.drop(path)
+
+
+class Checkpointer:
+    """A daemon thread that checkpoints WAL files after enough was appended to them."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._pending: dict[str, int] = {}
+        self._wake = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        _AFTER_FORK.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the thread is gone and its lock may be held; start afresh."""
+        self._wake, self._thread, self._pending, self._stop = threading.Condition(), None, {}, False
+
+    def wrote(self, path: str, nbytes: int) -> None:
+        """Count `nbytes` appended to `path`; wake the thread past CHECKPOINT_BYTES."""
+        n = self._pending.get(path, 0) + nbytes
+        self._pending[path] = n
+        if n >= CHECKPOINT_BYTES:
+            with self._wake:
+                if self._pid != os.getpid() or self._thread is None:
+                    self._pid, self._stop = os.getpid(), False
+                    self._thread = threading.Thread(target=self._run, name="riverbed-checkpoint", daemon=True)
+                    self._thread.start()
+                self._wake.notify()
+
+    def _run(self) -> None:
+        conns: dict[str, sqlite3.Connection] = {}
+        try:
+            while True:
+                with self._wake:
+                    while not self._stop and not any(
+                        n >= CHECKPOINT_BYTES for n in self._pending.values()
+                    ):
+                        self._wake.wait()
+                    if self._stop:
+                        return
+                    due = [p for p, n in self._pending.items() if n >= CHECKPOINT_BYTES]
+                    for p in due:
+                        self._pending[p] = 0
+                for path in due:
+                    with contextlib.suppress(sqlite3.Error, LogError):
+                        if not os.path.exists(path):  # topic deleted
+                            if (gone := conns.pop(path, None)) is not None:
+                                gone.close()
+                            continue
+                        conn = conns.get(path) or conns.setdefault(path, connect(path, synchronous="NORMAL"))
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            for c in conns.values():
+                c.close()
+
+    def forget(self, path: str) -> None:
+        self._pending.pop(path, None)
+
+    def close(self) -> None:
+        with self._wake:
+            self._stop = True
+            self._wake.notify()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout=30)
+        self._thread = None

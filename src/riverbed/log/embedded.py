@@ -62,6 +62,7 @@ class EmbeddedLog(ReadMixin, Log):
             raise LogError(f"cannot create the log directory {self.root}: {e}",
                            hint="pass a writable directory (embedded:///path or --home)") from e
         self._conns = st.Connections()
+        self._checkpoints = st.Checkpointer()
         self._cache: dict[str, Topic] = {}
         self._sticky: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -176,6 +177,7 @@ class EmbeddedLog(ReadMixin, Log):
             conn.execute("DELETE FROM parts")
             conn.close()
         self._cache.pop(name, None)
+        self._checkpoints.forget(path)
         self._conns.drop(path)
         _unlink_db(path)
 
@@ -201,13 +203,16 @@ class EmbeddedLog(ReadMixin, Log):
             try:
                 bases = []
                 for p, e in items:
-                    row = conn.execute(st.SQL_APPEND, (p, e.count, e.min_ts, e.max_ts, e.size, e.crc, e.blob))
+                    row = conn.execute(
+                        st.SQL_APPEND, (p, e.count, e.min_ts, e.max_ts, e.size, e.crc, e.fmt, e.key, e.blob)
+                    )
                     got = row.fetchall()
                     if not got:
                         raise Gone
                     bases.append(got[0][0])
                 if len(items) > 1:
                     conn.execute("COMMIT")
+                self._checkpoints.wrote(t.path, sum(e.size for _, e in items))
                 return bases
             except BaseException:
                 if conn.in_transaction:
@@ -340,6 +345,7 @@ class EmbeddedLog(ReadMixin, Log):
             return [r[0] for r in cur]
 
     def close(self) -> None:
+        self._checkpoints.close()
         self._conns.close()
         self._cache.clear()
 
