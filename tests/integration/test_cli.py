@@ -182,6 +182,9 @@ def test_produce_bad_lines_are_skipped_reported_and_dead_lettered(rb, log: Log, 
                                        lines[5].encode()]
     assert dead[0].reason.startswith("line 2: invalid JSON") and dead[0].source == "cli:produce"
     assert dead[3].reason == "line 6: field 'user' is null"
+    shown = json_lines(ok(rb("consume", f"{topic}.dlq", "--json", "--headers", "--max", "1")).stdout)
+    assert shown[0]["value"] == "{not json"
+    assert ["riverbed.source", "cli:produce"] in shown[0]["headers"]
 
 
 # -- consume --------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--group", metavar="G", help="consumer group: resume from and commit its offsets")
     p.add_argument("--follow", action="store_true", help="keep waiting for new records until Ctrl-C")
     p.add_argument("--json", action="store_true", help="one JSON object per record")
+    p.add_argument("--headers", action="store_true",
+                   help='with --json, add "headers": [[name, value], ...] (e.g. a dead letter\'s reason)')
     p.add_argument("--partition", "-p", type=non_negative_int, metavar="P", help="only partition P")
     p.set_defaults(func=run)
 
@@ -122,7 +124,7 @@ def _consumer(log, args: argparse.Namespace):
 def _print_records(consumer, args: argparse.Namespace, committed: dict[int, int]) -> None:
     """Print until --max, or (without --follow) until every partition is read to its end."""
     out = sys.stdout.buffer
-    fmt = _json_line if args.json else _text_line
+    fmt = (_json_with_headers if args.headers else _json_line) if args.json else _text_line
     remaining = args.max
     stalled_since: float | None = None
     while remaining is None or remaining > 0:
@@ -162,7 +164,7 @@ def _text_line(r) -> bytes:
     return (r.value or b"") + b"\n"
 
 
-def _json_line(r) -> bytes:
+def _json_line(r, extra: dict | None = None) -> bytes:
     doc = {
         "topic": r.topic,
         "partition": r.partition,
@@ -170,5 +172,10 @@ def _json_line(r) -> bytes:
         "key": _text(r.key),
         "value": _text(r.value),
         "timestamp": r.timestamp,
+        **(extra or {}),
     }
     return json.dumps(doc, ensure_ascii=False).encode() + b"\n"
+
+
+def _json_with_headers(r) -> bytes:
+    return _json_line(r, {"headers": [[k, _text(v)] for k, v in r.headers]})
