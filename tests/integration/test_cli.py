@@ -164,6 +164,10 @@ def test_produce_stdin_with_fixed_key_and_partition(rb, log: Log, topic: str) ->
     records = read_all(log, topic)
     assert [(r.partition, r.offset, r.key, r.value) for r in records] == [
         (2, 0, b"k1", b"one"), (2, 1, b"k1", b"two"), (2, 2, b"k1", b"three")]
+    unkeyed = ok(rb("produce", topic, input="".join(f"u{i}\n" for i in range(10))))
+    assert unkeyed.stderr.startswith(f"produced 10 records to {topic}: ")
+    assert sorted(r.value for r in read_all(log, topic) if r.key is None) == sorted(
+        f"u{i}".encode() for i in range(10))
 
 
 def test_produce_bad_lines_are_skipped_reported_and_dead_lettered(rb, log: Log, topic: str) -> None:

@@ -77,13 +77,14 @@ def produce_lines(log, topic: str, lines, key_field: str | None, key: str | None
 
     stats = Stats()
     fixed_key = key.encode() if key is not None else None
+    keyed = key_field is not None or fixed_key is not None
     values: list[bytes] = []
     keys: list[bytes | None] = []
     dead: list = []
 
     def flush() -> None:
         if values:
-            result = log.append_values(topic, values, keys=keys, partition=partition)
+            result = log.append_values(topic, values, keys=keys if keyed else None, partition=partition)
             for p, n in result.per_partition().items():
                 stats.per_partition[p] = stats.per_partition.get(p, 0) + n
             values.clear()
