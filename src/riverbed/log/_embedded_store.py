@@ -52,11 +52,11 @@ CREATE TABLE batches(
 
 _LAST = "SELECT {cols} FROM batches WHERE partition=?1 ORDER BY base_offset DESC LIMIT 1"
 _PART = "SELECT {cols} FROM parts WHERE partition=?1"
-SQL_APPEND = (  # one statement = one write transaction; the NOT NULL fails if the partition is gone
-    "INSERT INTO batches VALUES (?1, coalesce((" + _LAST.format(cols="base_offset + count") + "), ("
-    + _PART.format(cols="next_offset") + ")), ?2, ?3, ?4, ?5, coalesce(("
-    + _LAST.format(cols="cum_bytes") + "), (" + _PART.format(cols="cum_bytes") + ")) + ?5, ?6, ?7, ?8, ?9)"
-    " RETURNING base_offset"
+SQL_APPEND = (  # one statement = one write transaction; no parts row (topic deleted) -> NOT NULL fails
+    "INSERT INTO batches VALUES (?1, max((" + _PART.format(cols="next_offset") + "), coalesce(("
+    + _LAST.format(cols="base_offset + count") + "), 0)), ?2, ?3, ?4, ?5, max(("
+    + _PART.format(cols="cum_bytes") + "), coalesce((" + _LAST.format(cols="cum_bytes") + "), 0)) + ?5,"
+    " ?6, ?7, ?8, ?9) RETURNING base_offset"
 )
 SQL_RANGE = (  # (start, end, first_cum - first_bytes, last_cum, next_floor, cum_floor) of one partition
     "SELECT (SELECT base_offset FROM batches WHERE partition=?1 ORDER BY base_offset LIMIT 1),"

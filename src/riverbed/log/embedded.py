@@ -214,6 +214,10 @@ class EmbeddedLog(ReadMixin, Log):
                     conn.execute("COMMIT")
                 self._checkpoints.wrote(t.path, sum(e.size for _, e in items))
                 return bases
+            except sqlite3.IntegrityError as e:  # no such partition row: the topic was deleted
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise Gone from e
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
