@@ -250,8 +250,9 @@ def test_consume_group_commits_resumes_and_shows_lag(rb, log: Log, topic: str, t
     assert len(ok(rb("consume", topic, "--group", group, "--from", "beginning")).stdout.splitlines()) == 10
 
 
-def test_consume_follow_picks_up_new_records_and_stops_on_sigint(log_url: str, env: dict, log: Log,
-                                                                  topic: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_consume_follow_picks_up_new_records_and_stops_on_signal(log_url: str, env: dict, log: Log,
+                                                                 topic: str, sig: int) -> None:
     log.create_topic(topic, TopicConfig(partitions=2))
     log.append(topic, [Record(b"before", partition=0)])
     cmd = [sys.executable, "-m", "riverbed", "consume", topic, "--follow", "--log", log_url]
@@ -262,7 +263,7 @@ def test_consume_follow_picks_up_new_records_and_stops_on_sigint(log_url: str, e
         assert lines.get(timeout=30) == "before\n"
         log.append(topic, [Record(b"after-1", partition=1), Record(b"after-2", partition=0)])
         assert sorted([lines.get(timeout=30), lines.get(timeout=30)]) == ["after-1\n", "after-2\n"]
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
