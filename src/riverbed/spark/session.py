@@ -59,6 +59,12 @@ logger.sparkenv.name = org.apache.spark.SparkEnv
 logger.sparkenv.level = error
 logger.utils.name = org.apache.spark.util.Utils
 logger.utils.level = error
+logger.aqe.name = org.apache.spark.sql.execution.streaming.runtime.ResolveWriteToStream
+logger.aqe.level = error
+logger.microbatch.name = org.apache.spark.sql.execution.streaming.runtime.MicroBatchExecution
+logger.microbatch.level = error
+logger.dag.name = org.apache.spark.scheduler.DAGScheduler
+logger.dag.level = error
 """
 
 
