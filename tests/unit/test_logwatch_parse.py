@@ -408,10 +408,10 @@ def test_parse_batches_round_trip_with_error_rows() -> None:
         p.format,
     )
     assert first["template"] == mask(p.message) == "Changing view acls to: yarn,curi"
-    assert first["raw"] is None
-    assert bad["raw"] == "\\xff\\xfe\x00garbage"
+    assert first["raw"] == good.encode()
+    assert bad["raw"] == b"\xff\xfe\x00garbage"  # the original bytes, for the dead-letter record
     assert all(bad[k] is None for k in ("time", "level", "component", "message", "template", "format"))
-    assert rows[3]["raw"] == "no timestamp here"
+    assert rows[3]["raw"] == b"no timestamp here"
     assert [(r["topic"], r["partition"], r["offset"]) for r in rows] == [
         ("logs", 1, 100 + i) for i in range(5)
     ]
@@ -447,6 +447,7 @@ def test_parsed_ddl_matches_parsed_schema() -> None:
         "STRING": pa.string(),
         "INT": pa.int32(),
         "BIGINT": pa.int64(),
+        "BINARY": pa.binary(),
     }
     fields = [f.strip().split(" ") for f in PARSED_DDL.split(",")]
     assert [name for name, _ in fields] == PARSED_SCHEMA.names

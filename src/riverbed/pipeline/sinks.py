@@ -93,7 +93,8 @@ def write_dead_letters(df: DataFrame, log_url: str, source: str) -> None:
                 ("riverbed.source", source.encode()),
                 ("riverbed.origin", f"{r['topic']}/{r['partition']}/{r['offset']}".encode()),
             )
-            raw = r["raw"].encode() if isinstance(r["raw"], str) else r["raw"]
+            raw = r["raw"]
+            raw = raw.encode() if isinstance(raw, str) else None if raw is None else bytes(raw)
             by_topic.setdefault(f"{r['topic']}.dlq", []).append(Record(raw, headers=headers))
         if by_topic:
             with open_log(log_url) as log:

@@ -4,8 +4,8 @@
 
 Input: batches with a `value` column (binary or string, one log line per row) and, when present,
 `topic`, `partition`, `offset`, `timestamp` (passed through). Output: `PARSED_SCHEMA`. A line that
-cannot be parsed keeps its row: `error` holds the reason, `raw` the line (non-UTF-8 bytes shown as
-`\\xNN`), and the parsed fields are null, so the pipeline can route it to the dead-letter topic.
+cannot be parsed keeps its row: `error` holds the reason and the parsed fields are null. `raw` holds
+every row's original bytes, so a bad or late line reaches the dead-letter topic exactly as it came.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PARSED_SCHEMA = pa.schema(
         pa.field("template", pa.string()),
         pa.field("format", pa.string()),
         pa.field("error", pa.string()),
-        pa.field("raw", pa.string()),
+        pa.field("raw", pa.binary()),
         pa.field("topic", pa.string()),
         pa.field("partition", pa.int32()),
         pa.field("offset", pa.int64()),
@@ -43,7 +43,7 @@ PARSED_SCHEMA = pa.schema(
 #: Spark DDL of PARSED_SCHEMA, for `df.mapInArrow(parse_batches, PARSED_DDL)`.
 PARSED_DDL = (
     "time TIMESTAMP, level STRING, component STRING, message STRING, template STRING, format STRING, "
-    "error STRING, raw STRING, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP"
+    "error STRING, raw BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP"
 )
 
 
@@ -72,9 +72,11 @@ def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None) -> pa
     tmpls: list[str | None] = [None] * n
     fmts: list[str | None] = [None] * n
     errors: list[str | None] = [None] * n
-    raws: list[str | None] = [None] * n
     cache: dict[str, str] = {}
-    for i, value in enumerate(batch.column("value").to_pylist()):
+    values = batch.column("value")
+    # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
+    raws = values.to_pylist() if pa.types.is_binary(values.type) else pc.cast(values, pa.binary()).to_pylist()
+    for i, value in enumerate(values.to_pylist()):
         line, err = _decode(value)
         if err is None:
             try:
@@ -88,7 +90,7 @@ def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None) -> pa
                     tmpl = cache[msg] = mask(msg)
                 tmpls[i] = tmpl
                 continue
-        errors[i], raws[i] = err, line
+        errors[i] = err
     cols: list[pa.Array] = [
         pa.array(times, pa.int64()).cast(_TS),
         pa.array(levels, pa.string()),
@@ -97,7 +99,7 @@ def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None) -> pa
         pa.array(tmpls, pa.string()),
         pa.array(fmts, pa.string()),
         pa.array(errors, pa.string()),
-        pa.array(raws, pa.string()),
+        pa.array(raws, pa.binary()),
     ]
     for name in PASS_THROUGH:
         field = PARSED_SCHEMA.field(name)
