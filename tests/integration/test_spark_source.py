@@ -240,3 +240,43 @@ def test_running_query_picks_up_data_appended_later(spark, log: Log, log_url: st
         assert sorted(rows_of(spark.table(name)), key=sort_key) == sorted(expected, key=sort_key)
     finally:
         q.stop()
+
+
+# -- session and defaults --------------------------------------------------------------------
+def test_master_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    from riverbed.errors import ConfigError
+    from riverbed.spark.session import ENV_SPARK_MASTER, resolve_master
+
+    monkeypatch.delenv(ENV_SPARK_MASTER, raising=False)
+    assert resolve_master() == "local[*]"
+    monkeypatch.setenv(ENV_SPARK_MASTER, "spark://10.0.0.1:7077")
+    assert resolve_master() == "spark://10.0.0.1:7077"
+    assert resolve_master("k8s://https://api:6443") == "k8s://https://api:6443"
+    with pytest.raises(ConfigError, match="unknown Spark master 'bogus'"):
+        resolve_master("bogus")
+
+
+def test_session_settings_and_default_log(spark, tmp_path: Path, topic: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from riverbed.log import open_log
+    from riverbed.spark import get_spark
+    from riverbed.spark.session import register_source
+
+    assert get_spark() is spark  # the running session is shared, not replaced
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
+    home = tmp_path / "home"
+    with open_log(home=home) as log:
+        expected = fill(log, topic, 6)
+    # `home` option: the embedded log under that home, resolved on the driver
+    by_home = spark.read.format("riverbed").option("topic", topic).option("home", str(home)).load()
+    assert sorted(rows_of(by_home), key=sort_key) == sorted(expected, key=sort_key)
+    # no option: the log named by the environment when the source was registered
+    monkeypatch.setenv("RIVERBED_HOME", str(home))
+    monkeypatch.delenv("RIVERBED_LOG", raising=False)
+    try:
+        register_source(spark)
+        assert spark.read.format("riverbed").option("topic", topic).load().count() == 6
+    finally:
+        monkeypatch.undo()
+        register_source(spark)
