@@ -1,0 +1,202 @@
+"""Readers of the riverbed Spark source: planning splits on the driver, reading them in executors.
+
+Executors open the log from its URL and hand Spark Arrow batches straight from it; nothing is
+funnelled through the driver. The stream reader does admission control (maxRecordsPerTrigger)
+and supports Trigger.AvailableNow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyspark.sql.datasource import DataSourceReader, DataSourceStreamReader, InputPartition
+from pyspark.sql.streaming.datasource import (
+    ReadAllAvailable,
+    ReadLimit,
+    ReadMaxRows,
+    ReadMinRows,
+    SupportsTriggerAvailableNow,
+)
+
+from riverbed.errors import OffsetOutOfRange
+from riverbed.spark import offsets as off
+from riverbed.spark.options import SCHEMA, Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from riverbed.log import Log
+
+
+@dataclass(frozen=True)
+class LogSplit(InputPartition):
+    """One Spark task's work: records [start, end) of topic[partition] in the log at `url`."""
+
+    url: str
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+
+def log_bounds(log: Log, topics: list[str]) -> off.Bounds:
+    """(first retained, end) offset of every partition of `topics`; TopicNotFound if one is missing."""
+    bounds: off.Bounds = {}
+    for topic in topics:
+        info = log.describe(topic)  # raises TopicNotFound with a hint
+        found = {p.partition: (p.start_offset, p.end_offset) for p in info.partitions}
+        bounds[topic] = {p: found.get(p, (0, 0)) for p in range(info.config.partitions)}
+    return bounds
+
+
+def plan(settings: Settings, start: off.Offsets, end: off.Offsets, bounds: off.Bounds) -> list[LogSplit]:
+    """Splits covering start..end; ranges already removed by retention fail or are skipped."""
+    start = {t: dict(parts) for t, parts in start.items()}
+    for topic, parts in bounds.items():
+        for p, (first, _) in parts.items():
+            have = start.setdefault(topic, {}).setdefault(str(p), first)  # new partition: earliest
+            if have < first:
+                if settings.fail_on_data_loss:
+                    raise off.DataLoss(topic, p, have, first)
+                start[topic][str(p)] = first
+    ranges = off.split(start, end, settings.max_per_split, settings.min_partitions)
+    return [LogSplit(settings.url, r.topic, r.partition, r.start, r.end) for r in ranges]
+
+
+def read_split(split: LogSplit, fail_on_data_loss: bool) -> Iterator[pa.RecordBatch]:
+    """Read one split from the log (in an executor) as Arrow batches in Spark's column types."""
+    from riverbed.log import open_log
+
+    with open_log(split.url) as log:
+        start = split.start
+        first, _ = log.offsets(split.topic, split.partition)
+        if start < first:
+            if fail_on_data_loss:
+                raise off.DataLoss(split.topic, split.partition, start, first)
+            start = first
+        if start >= split.end:
+            return
+        try:
+            for batch in log.read_arrow(split.topic, split.partition, start, split.end):
+                if batch.num_rows:
+                    yield to_spark_arrow(batch)
+        except OffsetOutOfRange as e:
+            if fail_on_data_loss:
+                raise off.DataLoss(split.topic, split.partition, start, e.start) from None
+
+
+_SPARK_ARROW: pa.Schema | None = None
+
+
+def spark_arrow_schema() -> pa.Schema:
+    """SCHEMA as the Arrow schema Spark checks batches from `read()` against (timestamp[us, UTC])."""
+    global _SPARK_ARROW
+    if _SPARK_ARROW is None:
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        _SPARK_ARROW = to_arrow_schema(SCHEMA, timezone="UTC")
+    return _SPARK_ARROW
+
+
+def to_spark_arrow(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A `Log.read_arrow` batch with Spark's exact types: ms -> us timestamps, nullable fields."""
+    import pyarrow as pa
+
+    target = spark_arrow_schema()
+    columns = []
+    for f in target:
+        col = batch.column(f.name)
+        columns.append(col if col.type == f.type else col.cast(f.type))
+    return pa.RecordBatch.from_arrays(columns, schema=target)
+
+
+class LogBatchReader(DataSourceReader):
+    """`spark.read`: every partition from startingOffsets (earliest) to endingOffsets (latest)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def partitions(self) -> list[LogSplit]:
+        from riverbed.log import open_log
+
+        s = self.settings
+        with open_log(s.url) as log:
+            bounds = log_bounds(log, s.topics)
+        start = off.resolve(s.starting, "startingOffsets", bounds, s.fail_on_data_loss)
+        end = off.resolve(s.ending, "endingOffsets", bounds)
+        return plan(s, start, end, bounds)
+
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        assert isinstance(partition, LogSplit)
+        return read_split(partition, self.settings.fail_on_data_loss)
+
+
+class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
+    """`spark.readStream`: micro-batches over new records, admission-controlled, checkpointed offsets.
+
+    Lives on the driver for the whole query (one Python process keeps it), so it holds the log open
+    there; `read` runs in executors with only the pickled settings.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._log: Log | None = None
+        self._target: off.Offsets | None = None
+
+    def __getstate__(self) -> dict:
+        return {"settings": self.settings, "_log": None, "_target": None}
+
+    def _bounds(self) -> off.Bounds:
+        if self._log is None:
+            from riverbed.log import open_log
+
+            self._log = open_log(self.settings.url)
+        return log_bounds(self._log, self.settings.topics)
+
+    def _latest(self) -> off.Offsets:
+        return {t: {str(p): end for p, (_, end) in parts.items()} for t, parts in self._bounds().items()}
+
+    def initialOffset(self) -> dict:
+        s = self.settings
+        return off.resolve(s.starting, "startingOffsets", self._bounds(), s.fail_on_data_loss)
+
+    def getDefaultReadLimit(self) -> ReadLimit:
+        n = self.settings.max_per_trigger
+        return ReadMaxRows(n) if n else ReadAllAvailable()
+
+    def prepareForTriggerAvailableNow(self) -> None:
+        self._target = self._latest()
+
+    def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
+        bounds = self._bounds()
+        latest = off.cap({t: {str(p): e for p, (_, e) in ps.items()} for t, ps in bounds.items()},
+                         self._target)
+        # Partitions that appeared since `start` begin at their first retained offset.
+        full = {t: {p: start.get(t, {}).get(p, bounds[t][int(p)][0]) for p in ps} for t, ps in latest.items()}
+        if isinstance(limit, ReadMaxRows):
+            latest = off.admit(full, latest, limit.max_rows)
+        elif isinstance(limit, ReadMinRows):
+            backlog = sum(to - frm for frm, to in off.pending(full, latest).values())
+            if backlog < limit.min_rows:
+                return start
+        return start if latest == start else latest
+
+    def reportLatestOffset(self) -> dict:
+        return self._latest()
+
+    def partitions(self, start: dict, end: dict) -> list[LogSplit]:
+        return plan(self.settings, start, end, self._bounds())
+
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        assert isinstance(partition, LogSplit)
+        return read_split(partition, self.settings.fail_on_data_loss)
+
+    def commit(self, end: dict) -> None:
+        """Nothing to do: Spark keeps the offsets in the query checkpoint."""
+
+    def stop(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
