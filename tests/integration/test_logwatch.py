@@ -158,3 +158,39 @@ def test_bad_and_late_lines_go_to_the_dead_letter_topic(spark, tmp_path: Path, l
     assert counted[1] == counted[0] + 1
     state = runner.store.state("logwatch")
     assert state["dead_letters_parse"] == 3 and state["dead_letters_late"] == 1
+
+
+def test_driver_killed_with_sigkill_then_restarted(spark, tmp_path: Path, lines, expected) -> None:
+    """`riverbed run` in its own process group, killed -9 mid-stream; a restart finishes the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = f"embedded://{tmp_path / 'log'}"
+    fill(url, lines)
+    cmd = [sys.executable, "-m", "riverbed", "run", "logwatch", "--mode", "stream", "--trigger", "0",
+           "--max-records-per-trigger", "300", "--home", str(tmp_path), "--log", url, "--master", "local[1]"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    runner = Runner("logwatch", log=url, home=tmp_path, spark=spark)
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            last = runner.store.last_batch("logwatch")
+            if last is not None and last >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver: python and its JVM
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    applied = runner.store.state("logwatch")["records"]
+    assert 0 < applied < len(lines), "the kill should come midway"
+
+    handle = runner.start_stream(available_now=True)
+    handle.wait(300)
+    assert outputs(runner) == expected
+    assert runner.store.state("logwatch")["records"] == len(lines)
