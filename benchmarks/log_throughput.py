@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import subprocess
 import sys
 import tempfile
@@ -25,10 +26,24 @@ from pathlib import Path
 VALUE_SIZE = 100
 
 
-def values(n: int) -> list[bytes]:
-    """`n` distinct 100-byte values (built once, outside the timed part)."""
-    pad = b"x" * (VALUE_SIZE - 12)
-    return [b"%012d" % i + pad for i in range(n)]
+def values(n: int, kind: str = "log") -> list[bytes]:
+    """`n` distinct 100-byte values, built before timing starts.
+
+    "log": JSON log events like the logwatch app's (compress ~4x with LZ4, as real events do);
+    "random": incompressible bytes, the worst case for the embedded log's compression.
+    """
+    rng = random.Random(42)
+    if kind == "random":
+        return [rng.randbytes(VALUE_SIZE) for _ in range(n)]
+    levels, paths = ("INFO", "WARN", "ERROR", "DEBUG"), ("/api/items", "/login", "/static/app.js", "/health")
+    out = []
+    for i in range(n):
+        v = (b'{"ts":%d,"host":"web-%02d","level":"%s","msg":"GET %s/%d %d in %dms"}' % (
+            1_700_000_000_000 + i, rng.randrange(40), levels[rng.randrange(4)].encode(),
+            paths[rng.randrange(4)].encode(), rng.randrange(10**6), rng.choice((200, 304, 404, 500)),
+            rng.randrange(2000)))
+        out.append(v[:VALUE_SIZE].ljust(VALUE_SIZE))
+    return out
 
 
 def rate(n: int, fn: Callable[[], object], cpu: dict | None = None, name: str = "") -> float:
@@ -106,6 +121,16 @@ def log_suite(
 
             res[f"append_batch1000_rec_s{suffix}"] = rate(nb, batched, cpu, f"append_batch1000{suffix}")
             if fsync == "none":
+                rnd, tr = values(min(nb, 200_000), "random"), topic(fsync)
+
+                def incompressible(tr=tr, rnd=rnd) -> None:
+                    for i in range(0, len(rnd), 1000):
+                        log.append_values(tr, rnd[i : i + 1000], timestamps=ts, partition=0)
+
+                key = "append_batch1000_random_values"
+                res[f"{key}_rec_s"] = rate(len(rnd), incompressible, cpu, key)
+                if cleanup:
+                    log.delete_topic(tr)
 
                 def read_all(tb=tb, nb=nb) -> None:
                     got = sum(b.num_rows for b in log.read_arrow(tb, 0, 0))

@@ -33,7 +33,9 @@ def topic_file(root: Path, topic: str) -> str:
 
 
 def fill(log: EmbeddedLog, topic: str, batches: int = 30, size: int = 100) -> list[bytes]:
-    values = [b"MARK%08d" % i + b"." * 60 for i in range(batches * size)]
+    """Append incompressible values (stored as they are, so a test can find them in the file)."""
+    rng = random.Random(0)
+    values = [b"MARK%08d" % i + rng.randbytes(60) for i in range(batches * size)]
     for b in range(batches):
         log.append_values(topic, values[b * size : (b + 1) * size], timestamps=1_000 + b, partition=0)
     return values
@@ -86,7 +88,7 @@ def test_disk_full_raises_log_full_error_and_keeps_what_was_written(tmp_path: Pa
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count={pages + 2}")  # the file may grow by 2 pages: a full disk
         with pytest.raises(LogFullError, match="t-"):
-            log.append_values("t", [b"z" * 1000] * 200, partition=0)
+            log.append_values("t", [os.urandom(1000) for _ in range(200)], partition=0)
         assert log.offsets("t", 0) == (0, 500)
         assert read_values(log, "t") == values
         conn.execute("PRAGMA max_page_count=1000000")  # space freed: appends go on where they stopped

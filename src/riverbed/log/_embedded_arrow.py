@@ -4,11 +4,14 @@ A stored batch holds only what varies per record, as one Arrow IPC record-batch 
 message: `fmt` flags pick one of a few fixed schemas). Columns that are all null (keys, headers) or
 constant (the timestamp, kept in the row's min_ts) are left out. A single record with a value and
 no headers is stored raw (`fmt` RAW: the value is the blob, the key a column), so one-record appends
-skip Arrow entirely. Topic, partition and offsets are rebuilt on read from where a batch sits.
+skip Arrow entirely. Messages of 4 KiB or more are LZ4-compressed when that saves at least a tenth
+(flag LZ4; the blob is then the 8-byte raw size followed by an LZ4 frame): writing fewer bytes is
+cheaper than compressing them. Topic, partition and offsets are rebuilt on read.
 """
 
 from __future__ import annotations
 
+import struct
 import zlib
 from collections.abc import Sequence
 
@@ -20,7 +23,9 @@ from riverbed.errors import CorruptLogError, InvalidArgument
 from riverbed.log.api import Headers, LogRecord, Record, arrow_schema
 
 HEADERS_TYPE = pa.list_(pa.struct([pa.field("key", pa.string()), pa.field("value", pa.binary())]))
-KEYS, HEADERS, TIMESTAMPS, RAW = 1, 2, 4, 8  # fmt flags
+KEYS, HEADERS, TIMESTAMPS, RAW, LZ4 = 1, 2, 4, 8, 16  # fmt flags
+COMPRESS_MIN = 4096  # smaller messages are stored as they are
+_SIZE = struct.Struct("<Q")
 _FIELDS = {
     KEYS: pa.field("key", pa.binary()),
     0: pa.field("value", pa.binary()),
@@ -93,6 +98,10 @@ def encode_columns(
     if headers is not None:
         fmt, cols = fmt | HEADERS, [*cols, headers]
     buf = pa.RecordBatch.from_arrays(cols, schema=_SCHEMAS[fmt]).serialize()
+    if buf.size >= COMPRESS_MIN:
+        packed = pa.compress(buf, codec="lz4", asbytes=False)
+        if packed.size < buf.size * 0.9:
+            return Encoded(_SIZE.pack(buf.size) + memoryview(packed), fmt | LZ4, n, lo, hi)
     return Encoded(memoryview(buf), fmt, n, lo, hi)
 
 
@@ -141,8 +150,13 @@ def decode(rows: list[tuple], path: str, partition: int) -> list[pa.RecordBatch]
 
 def _read(blob: bytes, fmt: int, path: str, where: str) -> pa.RecordBatch:
     try:
-        return pa.ipc.read_record_batch(pa.py_buffer(blob), _SCHEMAS[fmt])
-    except (pa.ArrowInvalid, OSError, KeyError) as e:
+        if fmt & LZ4:
+            (size,) = _SIZE.unpack_from(blob)
+            buf = pa.decompress(memoryview(blob)[8:], decompressed_size=size, codec="lz4", asbytes=False)
+        else:
+            buf = pa.py_buffer(blob)
+        return pa.ipc.read_record_batch(buf, _SCHEMAS[fmt & 7])
+    except (pa.ArrowInvalid, OSError, KeyError, struct.error) as e:
         raise CorruptLogError(path, f"unreadable batch at {where}: {e}") from e
 
 
@@ -151,6 +165,7 @@ def _full(b: pa.RecordBatch, fmt: int, min_ts: int, count: int, path: str, where
     if n != count:
         raise CorruptLogError(path, f"batch at {where} holds {n} records, its index says {count}")
     cols = b.columns
+    fmt &= 7
     key = cols.pop(0) if fmt & KEYS else pa.nulls(n, pa.binary())
     value = cols.pop(0)
     ts = cols.pop(0) if fmt & TIMESTAMPS else pa.array(np.full(n, min_ts, dtype=np.int64))

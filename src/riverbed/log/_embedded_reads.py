@@ -22,6 +22,7 @@ from riverbed.log.api import LogRecord, PartitionInfo, TopicInfo, now_ms
 T = TypeVar("T")
 CHUNK_RECORDS = 65_536  # records per Arrow batch handed out by read_arrow (at most)
 CHUNK_BYTES = 16 << 20
+MIN_OUT_ROWS = 1000
 
 
 class Range:
@@ -111,10 +112,20 @@ class ReadMixin:
                     raise CorruptLogError(t.path, f"gap before the batch at partition {p} offset {row[0]}")
                 expect += row[1]
             whole = pa.Table.from_batches(enc.decode(rows, t.path, p), enc.STORE_SCHEMA)
-            first, last = pos, min(expect, stop)
-            piece = whole.slice(pos - rows[0][0], last - pos)
+            last = min(expect, stop)
+            group: list[pa.RecordBatch] = []
+            first = pos
+            # stored batches of >= MIN_OUT_ROWS records go out as they are (no copy); smaller
+            # neighbours are joined so consumers never see a flood of tiny batches
+            for b in whole.slice(pos - rows[0][0], last - pos).to_batches():
+                group.append(b)
+                if sum(g.num_rows for g in group) >= MIN_OUT_ROWS:
+                    yield enc.to_output(group, t.name, p, first)
+                    first += sum(g.num_rows for g in group)
+                    group = []
+            if group:
+                yield enc.to_output(group, t.name, p, first)
             pos = last
-            yield enc.to_output(piece.to_batches() or [], t.name, p, first)
 
     def _fetch(self, t: Topic, p: int, pos: int, stop: int) -> list[tuple]:
         """Stored batches covering [pos, stop), about CHUNK_RECORDS records, from one snapshot."""
