@@ -34,6 +34,7 @@ from riverbed.connectors import (
     utf8_text,
 )
 from riverbed.dlq import dead_letter_record, dlq_topic, read_dead_letters, write_dead_letters
+from riverbed.errors import LogUnavailable, TopicNotFound
 from riverbed.log import Log, LogRecord, TopicConfig, open_log
 
 
@@ -146,8 +147,11 @@ def test_tail_follows_appends_and_rotations(log: Log, topic: str, tmp_path: Path
     log.create_topic(topic)
     path = tmp_path / "app.log"
     path.write_bytes(b"old line, before the tail started\n")
-    run = Running(Ingestor(log, topic, batch_size=50, linger_ms=20), TailSource(path, poll_s=0.02))
-    time.sleep(0.3)
+    source = TailSource(path, poll_s=0.02)
+    run = Running(Ingestor(log, topic, batch_size=50, linger_ms=20), source)
+    deadline = time.monotonic() + 10
+    while source.snapshot()["inode"] is None and time.monotonic() < deadline:  # opened, at its end
+        time.sleep(0.01)
     expected = []
     with open(path, "ab", buffering=0) as f:
         for i in range(100):
@@ -175,6 +179,7 @@ def test_tail_follows_appends_and_rotations(log: Log, topic: str, tmp_path: Path
     stats = run.finish()
     assert [r.value for r in read_all(log, topic)] == expected
     assert stats.written == len(expected) and stats.rejected == 0
+    assert source.rotations == 2  # one rename, one copytruncate
 
 
 def test_replay_keeps_event_times_and_rate(log: Log, topic: str, tmp_path: Path) -> None:
@@ -253,6 +258,38 @@ def test_synthetic_source_into_log(log: Log, topic: str) -> None:
     got = read_all(log, topic)
     assert stats.written == len(got) == 1000
     assert sorted(r.timestamp for r in got) == [1_000_000 + i for i in range(1000)]
+
+
+class FlakyLog:
+    """A real log whose first `failures` appends raise a transient LogUnavailable (fault injection)."""
+
+    def __init__(self, log: Log, failures: int) -> None:
+        self.log, self.failures, self.calls = log, failures, 0
+
+    def append(self, topic, records):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise LogUnavailable("broker away for a moment")
+        return self.log.append(topic, records)
+
+    def ensure_topic(self, name, config=None):
+        return self.log.ensure_topic(name, config)
+
+
+@pytest.mark.parametrize("backend", ["embedded"], indirect=True)
+def test_transient_errors_are_retried_with_backoff_and_terminal_ones_raise(log: Log, topic: str) -> None:
+    log.create_topic(topic)
+    flaky = FlakyLog(log, failures=3)
+    began = time.monotonic()
+    stats = Ingestor(flaky, topic, backoff_s=0.05).run(SyntheticLogs(1, count=10))  # type: ignore[arg-type]
+    assert (stats.written, stats.retries, len(read_all(log, topic))) == (10, 3, 10)
+    assert time.monotonic() - began >= 0.05 + 0.1 + 0.2  # exponential: 50 ms, 100 ms, 200 ms
+    with pytest.raises(LogUnavailable):
+        Ingestor(FlakyLog(log, failures=99), topic, max_retries=2, backoff_s=0.01).run(  # type: ignore[arg-type]
+            SyntheticLogs(1, count=10)
+        )
+    with pytest.raises(TopicNotFound):
+        Ingestor(log, "no-such-topic-" + topic).run(SyntheticLogs(1, count=10))
 
 
 def _riverbed(*args: str, home: Path, **kw) -> subprocess.Popen:

@@ -10,6 +10,7 @@ offset of each partition, the records seen per level, and a few sample lines.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from collections import Counter
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             "synthetic": (
                 Ingestor(log, TOPIC, rate=args.rate, linger_ms=100),
-                SyntheticLogs(seed),
+                SyntheticLogs(seed, key_by="component"),
             ),
         }
         note("riverbed demo: data in motion, embedded, nothing to start")
@@ -158,6 +159,7 @@ def _tail(
             last_ends, last_tick, next_tick = ends, now, max(next_tick + 1.0, now + 0.5)
             head = f"[{now - started:5.1f}s] in {rate:6,.0f}/s"
             emit(f"{head} | end offsets {_fmt_ends(ends)} | {_fmt_levels(levels)}")
+            sys.stdout.flush()
             for r in samples:
                 text = (r.value or b"").decode("utf-8", "replace")
                 emit(f"    p{r.partition}@{r.offset}: {text[:140]}{'…' if len(text) > 140 else ''}")

@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace, source, what: str) -> int:
             linger_ms=args.linger_ms,
             rate=getattr(args, "rate", None),
             decode=decode,
-            progress=lambda st: note(f"  {st.line()}"),
+            progress=_progress_printer(),
             progress_every_s=PROGRESS_EVERY_S,
         )
         note(f"ingest {source.name}: {what} -> {args.topic} in {log.url}")
@@ -180,6 +180,18 @@ def _run(args: argparse.Namespace, source, what: str) -> int:
         dlq = f"{args.topic}.dlq"
         note(f"rejected records are kept in {dlq} ({reasons}); see `riverbed consume {dlq}`")
     return 0
+
+
+def _progress_printer() -> Callable:
+    """A progress callback printing the stats line to stderr, only when something moved."""
+    last = [-1]
+
+    def show(stats) -> None:
+        if stats.records_in != last[0]:
+            last[0] = stats.records_in
+            note(f"  {stats.line()}")
+
+    return show
 
 
 @contextlib.contextmanager

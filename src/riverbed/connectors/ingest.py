@@ -81,19 +81,7 @@ class Ingestor:
                     if self.bucket is not None:
                         self.bucket.acquire(1, stop=source._stop)
                     stats.records_in += 1
-                    if isinstance(item, Rejected):
-                        rejects.append(dead_letter_record(item.value, item.reason, origin))
-                    else:
-                        rec = item if isinstance(item, Record) else Record(item, timestamp=now_ms())
-                        if self.decode is not None:
-                            try:
-                                rec = self.decode(rec)
-                            except Exception as e:  # a user hook: any failure is a reject, not a crash
-                                reason = f"{hook}: {type(e).__name__}: {e}"
-                                rejects.append(dead_letter_record(rec.value, reason, origin, rec.key))
-                                rec = None  # type: ignore[assignment]
-                        if rec is not None:
-                            pending.append(rec)
+                    self._accept(item, origin, hook, pending, rejects)
                 now = time.monotonic()
                 if len(pending) + len(rejects) >= self.batch_size or (
                     (pending or rejects) and now - last_flush >= self.linger_s
@@ -114,6 +102,28 @@ class Ingestor:
                 source.close()
                 self._source = None
         return stats
+
+    def _accept(
+        self,
+        item: bytes | Record | Rejected,
+        origin: str,
+        hook: str,
+        pending: list[Record],
+        rejects: list[Record],
+    ) -> None:
+        """Decode one item into `pending`, or into `rejects` as a dead letter with the reason."""
+        if isinstance(item, Rejected):
+            rejects.append(dead_letter_record(item.value, item.reason, origin))
+            return
+        rec = item if isinstance(item, Record) else Record(item, timestamp=now_ms())
+        if self.decode is not None:
+            try:
+                rec = self.decode(rec)
+            except Exception as e:  # a user hook: any failure is a reject, never a crash
+                reason = f"{hook}: {type(e).__name__}: {e}"
+                rejects.append(dead_letter_record(rec.value, reason, origin, rec.key))
+                return
+        pending.append(rec)
 
     def _flush(self, pending: list[Record], rejects: list[Record]) -> None:
         """Write the batch, then its rejects to the DLQ; clears both lists once written."""

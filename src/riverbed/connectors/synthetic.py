@@ -141,14 +141,22 @@ class LogGenerator:
 
 
 class SyntheticLogs(Source):
-    """A source of generated log lines as Records (value = line, timestamp = event time)."""
+    """Generated log lines as Records: value = line, timestamp = event time, key per `key_by`.
+
+    `key_by` "component" or "format" keys each record (so one component's lines stay in order
+    in one partition); None leaves them unkeyed. `count` stops after that many lines.
+    """
 
     name = "synthetic-logs"
 
-    def __init__(self, seed: int = 0, *, count: int | None = None, **options: Any) -> None:
+    def __init__(
+        self, seed: int = 0, *, count: int | None = None, key_by: str | None = None, **options: Any
+    ) -> None:
         super().__init__()
+        if key_by not in (None, "format", "component"):
+            raise InvalidArgument(f"key_by must be None, 'format' or 'component', got {key_by!r}")
         self.generator = LogGenerator(seed, **options)
-        self.count = count
+        self.count, self.key_by = count, key_by
         self.produced = 0
 
     def read(self) -> Iterator[Item]:
@@ -156,7 +164,8 @@ class SyntheticLogs(Source):
             if self.stopped or (self.count is not None and self.produced >= self.count):
                 return
             self.produced += 1
-            yield Record(line.text.encode(), timestamp=line.time_ms)
+            key = getattr(line, self.key_by).encode() if self.key_by else None
+            yield Record(line.text.encode(), key=key, timestamp=line.time_ms)
 
     def snapshot(self) -> dict[str, Any]:
         return {"produced": self.produced}
