@@ -65,6 +65,20 @@ def test_flipped_bytes_in_a_stored_batch_raise_corrupt_log_error_naming_the_file
             log.read("t", 0, 1234)
 
 
+def test_a_flipped_byte_in_a_compressed_batch_is_caught_by_its_checksum(tmp_path: Path) -> None:
+    with EmbeddedLog(tmp_path) as log:
+        log.create_topic("t")
+        log.append_values("t", [b'{"level":"INFO","n":%d}' % i for i in range(5000)], partition=0)
+    path = topic_file(tmp_path, "t")
+    data = bytearray(Path(path).read_bytes())
+    at = data.find(bytes.fromhex("04224d18"))  # the LZ4 frame magic: the blob was stored compressed
+    assert at > 0
+    data[at + 200] ^= 0x40
+    Path(path).write_bytes(data)
+    with EmbeddedLog(tmp_path) as log, pytest.raises(CorruptLogError, match="checksum"):
+        read_values(log, "t")
+
+
 @pytest.mark.parametrize("damage", ["header", "truncate-half", "truncate-to-100-bytes"])
 def test_damaged_or_truncated_file_is_reported_not_misread(tmp_path: Path, damage: str) -> None:
     with EmbeddedLog(tmp_path) as log:

@@ -12,6 +12,7 @@ Durability (when `append` returns):
   appends (never corrupting earlier ones).
 - fsync="always" (log-wide, or a topic's TopicConfig.fsync): synchronous=FULL, the WAL is fsynced
   before `append` returns, so the batch also survives power loss.
+Stored batches are LZ4-compressed when that saves at least 10% (see `_embedded_arrow`).
 Integrity: every blob carries a CRC32 and its record count, batches must be contiguous; a failed
 check, or SQLite reporting a malformed / non-database file, raises CorruptLogError naming the
 file. A full disk raises LogFullError and the failed batch is rolled back.
@@ -68,7 +69,8 @@ class EmbeddedLog(ReadMixin, Log):
         self._lock = threading.Lock()
         conn = st.connect(self._meta_path, synchronous=self._meta_sync, create=True)
         with st.guarded(self._meta_path):
-            conn.executescript(st.META_SCHEMA)
+            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] < 2:  # new: no write lock
+                conn.executescript(st.META_SCHEMA)
             conn.close()
 
     # -- plumbing ---------------------------------------------------------------------------
