@@ -126,6 +126,24 @@ def test_socket_three_clients_exactly_once_and_dlq(log: Log, topic: str) -> None
     assert log.describe(dlq_topic(topic)).config.partitions == 1
 
 
+@pytest.mark.parametrize("backend", ["embedded"], indirect=True)
+def test_socket_overlong_line_goes_to_dlq_and_the_next_line_is_intact(log: Log, topic: str) -> None:
+    log.create_topic(topic)
+    source = SocketTextSource(port=0, max_line_bytes=100)
+    run = Running(Ingestor(log, topic, linger_ms=20), source)
+    with socket.create_connection(("127.0.0.1", source.port)) as s:
+        s.sendall(b"short\n")
+        for _ in range(5):
+            s.sendall(b"x" * 70)  # 350 bytes before its newline
+            time.sleep(0.02)
+        s.sendall(b"\nafter\n")
+    run.wait_for(written=2, rejected=1)
+    run.finish()
+    assert [r.value for r in read_all(log, topic)] == [b"short", b"after"]
+    [dead] = read_dead_letters(log, topic)
+    assert dead.value == b"x" * 100 and "longer than 100 bytes" in dead.reason
+
+
 def test_dead_letter_round_trip(log: Log, topic: str) -> None:
     assert read_dead_letters(log, topic) == []
     recs = [

@@ -151,3 +151,47 @@ def chain(*hooks: Decode | None) -> Decode | None:
         return record
 
     return run
+
+
+class LineSplitter:
+    """Cuts a byte stream into lines ("\\n", with a trailing "\\r" trimmed), keeping partial lines.
+
+    A line that grows past `max_line_bytes` without a newline becomes one `Rejected` item holding
+    its first `max_line_bytes` bytes; the rest of it, up to the next newline, is skipped.
+    """
+
+    def __init__(self, max_line_bytes: int = 1 << 20) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.pending = b""
+        self._skipping = False
+
+    def feed(self, chunk: bytes) -> list[bytes | Rejected]:
+        """The lines completed by `chunk`."""
+        out: list[bytes | Rejected] = []
+        *lines, rest = (self.pending + chunk).split(b"\n")
+        for line in lines:
+            if self._skipping:
+                self._skipping = False
+                continue
+            out.append(self._line(line))
+        if self._skipping:
+            rest = b""
+        elif len(rest) > self.max_line_bytes:
+            out.append(self._too_long(rest))
+            rest, self._skipping = b"", True
+        self.pending = rest
+        return out
+
+    def finish(self) -> list[bytes | Rejected]:
+        """The unterminated last line, if any (its stream has ended), and a reset."""
+        rest, self.pending, skipping, self._skipping = self.pending, b"", self._skipping, False
+        return [self._line(rest)] if rest and not skipping else []
+
+    def _line(self, line: bytes) -> bytes | Rejected:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        return self._too_long(line) if len(line) > self.max_line_bytes else line
+
+    def _too_long(self, line: bytes) -> Rejected:
+        n = self.max_line_bytes
+        return Rejected(line[:n], f"line longer than {n} bytes (the dead letter keeps its first {n} bytes)")

@@ -3,7 +3,7 @@
 Spark's classic `socketTextStream` demo connects to `nc -lk`; here riverbed is the server, so
 any number of clients can connect at once. A line ends at "\\n" ("\\r\\n" is trimmed); bytes
 after the last newline wait for the rest of the line, and are sent as a line when the client
-disconnects. A line longer than `max_line_bytes` goes to the DLQ.
+disconnects. A line longer than `max_line_bytes` goes to the DLQ (its first `max_line_bytes`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
-from riverbed.connectors.base import Item, Rejected, Source
+from riverbed.connectors.base import Item, LineSplitter, Rejected, Source
 from riverbed.errors import InvalidArgument
 
 IDLE_S = 0.1
@@ -102,7 +102,7 @@ class SocketTextSource(Source):
                 continue
 
     def _client_loop(self, conn: socket.socket) -> None:
-        buf = b""
+        lines = LineSplitter(self.max_line_bytes)
         try:
             while True:
                 try:
@@ -115,29 +115,14 @@ class SocketTextSource(Source):
                     break
                 if not chunk:
                     break
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
-                for line in lines:
-                    self._emit(line)
-                if len(buf) > self.max_line_bytes:
-                    self._put(
-                        Rejected(buf, f"line longer than {self.max_line_bytes} bytes without a newline")
-                    )
-                    buf = b""
-            if buf:
-                self._emit(buf)
+                for item in lines.feed(chunk):
+                    self._put(item)
+            for item in lines.finish():  # the client is gone: its last line is complete
+                self._put(item)
         finally:
             with self._lock:
                 self._clients.discard(conn)
             conn.close()
-
-    def _emit(self, line: bytes) -> None:
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if len(line) > self.max_line_bytes:
-            self._put(Rejected(line, f"line longer than {self.max_line_bytes} bytes"))
-        else:
-            self._put(line)
 
     def close(self) -> None:
         self.stop()

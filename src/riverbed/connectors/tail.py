@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from riverbed.connectors.base import Item, Rejected, Source
+from riverbed.connectors.base import Item, LineSplitter, Source
 
 CHUNK = 1 << 16
 
@@ -39,13 +39,13 @@ class TailSource(Source):
         self._start_offset = start_offset
         self._f: BinaryIO | None = None
         self._ino: int | None = None
-        self._pos = 0  # offset just after the last complete line yielded
-        self._buf = b""
+        self._lines = LineSplitter(max_line_bytes)
         self.rotations = 0
 
     def snapshot(self) -> dict[str, Any]:
         """The file, its inode, and the offset after the last line yielded (resume with start_offset)."""
-        return {"path": str(self.path), "inode": self._ino, "offset": self._pos}
+        offset = self._f.tell() - len(self._lines.pending) if self._f is not None else None
+        return {"path": str(self.path), "inode": self._ino, "offset": offset}
 
     def _open(self, at_end: bool) -> bool:
         try:
@@ -58,7 +58,8 @@ class TailSource(Source):
             self._start_offset = None
         elif at_end:
             f.seek(0, os.SEEK_END)
-        self._f, self._ino, self._pos, self._buf = f, st.st_ino, f.tell(), b""
+        self._f, self._ino = f, st.st_ino
+        self._lines = LineSplitter(self.max_line_bytes)
         return True
 
     def read(self) -> Iterator[Item]:
@@ -77,49 +78,31 @@ class TailSource(Source):
                 rotation = self._rotation()
                 if rotation == "rename":
                     yield from self._drain()  # the writer may have written more before reopening
-                    if self._buf:  # the old file's unterminated last line is complete now
-                        yield self._line(self._buf)
+                    yield from self._lines.finish()  # the old file's unterminated last line
                     self.close()
                     self.rotations += 1
                     continue
                 if rotation == "truncate":
                     assert self._f is not None
                     self._f.seek(0)
-                    self._pos, self._buf = 0, b""
+                    self._lines = LineSplitter(self.max_line_bytes)
                     self.rotations += 1
                     continue
                 yield None
                 self._stop.wait(self.poll_s)
-            yield from self._drain()
+            if self._f is not None:
+                yield from self._drain()
         finally:
             self.close()
 
     def _drain(self) -> Iterator[Item]:
         """Yield every complete line readable now."""
         assert self._f is not None
-        while True:
-            chunk = self._f.read(CHUNK)
-            if not chunk:
-                return
-            self._buf += chunk
-            *lines, self._buf = self._buf.split(b"\n")
-            for line in lines:
-                self._pos += len(line) + 1
-                yield self._line(line)
-            if len(self._buf) > self.max_line_bytes:
-                self._pos += len(self._buf)
-                yield Rejected(self._buf, f"line longer than {self.max_line_bytes} bytes without a newline")
-                self._buf = b""
-
-    def _line(self, line: bytes) -> Item:
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if len(line) > self.max_line_bytes:
-            return Rejected(line, f"line longer than {self.max_line_bytes} bytes")
-        return line
+        while chunk := self._f.read(CHUNK):
+            yield from self._lines.feed(chunk)
 
     def _rotation(self) -> str | None:
-        """ "rename" if a new file is at the path, "truncate" if it shrank below our position."""
+        """Which rotation happened: "rename" (a new file at the path), "truncate" (it shrank), or None."""
         assert self._f is not None
         try:
             st = os.stat(self.path)
