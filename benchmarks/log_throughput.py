@@ -193,7 +193,9 @@ def raw_kafka(bootstrap: str, n: int) -> dict:
     out = {"producer_rec_s": rate(n, produce)}
     assert delivered[0] == n, f"{delivered[0]} of {n} delivered"
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": topic, "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False, "fetch.wait.max.ms": 10, "log_level": 0})
+                  "enable.auto.commit": False, "fetch.wait.max.ms": 10, "log_level": 0,
+                  "fetch.max.bytes": 64 << 20, "max.partition.fetch.bytes": 16 << 20,
+                  "receive.message.max.bytes": 128 << 20, "queued.min.messages": 1_000_000})
 
     def consume() -> None:
         got = 0
