@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from riverbed.errors import CorruptLogError, InvalidArgument, OffsetOutOfRange
+from riverbed.errors import CorruptLogError, InvalidArgument, OffsetOutOfRange, TopicNotFound
 from riverbed.log import _embedded_arrow as enc
 from riverbed.log import _embedded_store as st
 from riverbed.log._embedded_store import Gone, Topic
@@ -172,8 +172,15 @@ class ReadMixin:
 
     # -- retention --------------------------------------------------------------------------
     def enforce_retention(self, topic: str | None = None) -> dict[str, int]:
-        names = [topic] if topic is not None else self.topics()  # type: ignore[attr-defined]
-        return {name: self._on_topic(name, _retain) for name in names}  # type: ignore[misc]
+        if topic is not None:
+            return {topic: self._on_topic(topic, _retain)}  # type: ignore[dict-item]
+        out: dict[str, int] = {}
+        for name in self.topics():  # type: ignore[attr-defined]
+            try:
+                out[name] = self._on_topic(name, _retain)  # type: ignore[assignment]
+            except TopicNotFound:  # deleted meanwhile by another process
+                continue
+        return out
 
 
 def _retain(t: Topic, conn: sqlite3.Connection) -> int:
