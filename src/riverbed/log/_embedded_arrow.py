@@ -25,7 +25,9 @@ from riverbed.log.api import Headers, LogRecord, Record, arrow_schema
 HEADERS_TYPE = pa.list_(pa.struct([pa.field("key", pa.string()), pa.field("value", pa.binary())]))
 KEYS, HEADERS, TIMESTAMPS, RAW, LZ4 = 1, 2, 4, 8, 16  # fmt flags
 COMPRESS_MIN = 4096  # smaller messages are stored as they are
+SKIP_AFTER_MISS = 15  # after a batch that did not compress, store the next 15 as they are
 _SIZE = struct.Struct("<Q")
+_skip = [0]  # a heuristic shared by all threads; a lost update only costs one compression try
 _FIELDS = {
     KEYS: pa.field("key", pa.binary()),
     0: pa.field("value", pa.binary()),
@@ -99,9 +101,13 @@ def encode_columns(
         fmt, cols = fmt | HEADERS, [*cols, headers]
     buf = pa.RecordBatch.from_arrays(cols, schema=_SCHEMAS[fmt]).serialize()
     if buf.size >= COMPRESS_MIN:
-        packed = pa.compress(buf, codec="lz4", asbytes=False)
-        if packed.size < buf.size * 0.9:
-            return Encoded(_SIZE.pack(buf.size) + memoryview(packed), fmt | LZ4, n, lo, hi)
+        if _skip[0] > 0:  # recent data did not compress: don't try every time
+            _skip[0] -= 1
+        else:
+            packed = pa.compress(buf, codec="lz4", asbytes=False)
+            if packed.size < buf.size * 0.9:
+                return Encoded(_SIZE.pack(buf.size) + memoryview(packed), fmt | LZ4, n, lo, hi)
+            _skip[0] = SKIP_AFTER_MISS
     return Encoded(memoryview(buf), fmt, n, lo, hi)
 
 
