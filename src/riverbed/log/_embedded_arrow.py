@@ -27,7 +27,6 @@ KEYS, HEADERS, TIMESTAMPS, RAW, LZ4 = 1, 2, 4, 8, 16  # fmt flags
 COMPRESS_MIN = 4096  # smaller messages are stored as they are
 SKIP_AFTER_MISS = 15  # after a batch that did not compress, store the next 15 as they are
 _SIZE = struct.Struct("<Q")
-_skip = [0]  # a heuristic shared by all threads; a lost update only costs one compression try
 _FIELDS = {
     KEYS: pa.field("key", pa.binary()),
     0: pa.field("value", pa.binary()),
@@ -72,8 +71,12 @@ def encode_columns(
     keys: Sequence[bytes | None] | pa.Array | None,
     timestamps: Sequence[int] | int,
     headers: pa.Array | None = None,
+    skip: list[int] | None = None,
 ) -> Encoded:
-    """Encode column-wise input (the `append_values` fast path)."""
+    """Encode column-wise input (the `append_values` fast path).
+
+    `skip` is the topic's one-item counter of batches to store without trying LZ4.
+    """
     n = len(values)
     if isinstance(timestamps, int):
         lo = hi = timestamps
@@ -101,17 +104,18 @@ def encode_columns(
         fmt, cols = fmt | HEADERS, [*cols, headers]
     buf = pa.RecordBatch.from_arrays(cols, schema=_SCHEMAS[fmt]).serialize()
     if buf.size >= COMPRESS_MIN:
-        if _skip[0] > 0:  # recent data did not compress: don't try every time
-            _skip[0] -= 1
+        skip = [0] if skip is None else skip
+        if skip[0] > 0:  # this topic's recent data did not compress: don't try every time
+            skip[0] -= 1
         else:
             packed = pa.compress(buf, codec="lz4", asbytes=False)
             if packed.size < buf.size * 0.9:
                 return Encoded(_SIZE.pack(buf.size) + memoryview(packed), fmt | LZ4, n, lo, hi)
-            _skip[0] = SKIP_AFTER_MISS
+            skip[0] = SKIP_AFTER_MISS
     return Encoded(memoryview(buf), fmt, n, lo, hi)
 
 
-def encode_records(records: Sequence[Record], now: int) -> Encoded:
+def encode_records(records: Sequence[Record], now: int, skip: list[int] | None = None) -> Encoded:
     """Encode `Record` objects (the general path); a None timestamp becomes `now`."""
     ts = [now if r.timestamp is None else r.timestamp for r in records]
     keys = [r.key for r in records]
@@ -125,7 +129,7 @@ def encode_records(records: Sequence[Record], now: int) -> Encoded:
         except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError, ValueError) as e:
             raise InvalidArgument(f"headers must be (str, bytes) pairs: {e}") from e
     has_keys = any(k is not None for k in keys)
-    return encode_columns([r.value for r in records], keys if has_keys else None, ts, hdrs)
+    return encode_columns([r.value for r in records], keys if has_keys else None, ts, hdrs, skip)
 
 
 def decode(rows: list[tuple], path: str, partition: int) -> list[pa.RecordBatch]:

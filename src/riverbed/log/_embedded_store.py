@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from riverbed.errors import CorruptLogError, LogError, LogFullError, LogUnavailable
 from riverbed.log.api import TopicConfig
@@ -86,6 +86,7 @@ class Topic:
     path: str
     config: TopicConfig
     sync: str
+    lz4_skip: list[int] = field(default_factory=lambda: [0])  # see _embedded_arrow.encode_columns
 
 
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}

@@ -248,7 +248,7 @@ class EmbeddedLog(ReadMixin, Log):
             groups: dict[int, list[Record]] = {}
             for p, r in zip(parts, records, strict=True):
                 groups.setdefault(p, []).append(r)
-            return [(p, enc.encode_records(rs, now)) for p, rs in groups.items()]
+            return [(p, enc.encode_records(rs, now, t.lz4_skip)) for p, rs in groups.items()]
 
         bases = self._write(topic, build)
         if len(bases) == 1:
@@ -284,12 +284,12 @@ class EmbeddedLog(ReadMixin, Log):
             if partition is not None:
                 self._check_partition(t, partition)
                 layout.append(partition)
-                return [(partition, enc.encode_columns(values, keys, ts))]
+                return [(partition, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
             np_ = t.config.partitions
             if keys is None or np_ == 1:
                 p = 0 if np_ == 1 else self._sticky_partition(t)
                 layout.append(p)
-                return [(p, enc.encode_columns(values, keys, ts))]
+                return [(p, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
             sticky = self._sticky_partition(t)
             arr = np.fromiter((sticky if k is None else partition_for(k, np_) for k in keys), np.int32, n)
             layout.append(arr)
@@ -299,7 +299,7 @@ class EmbeddedLog(ReadMixin, Log):
             for p in dict.fromkeys(arr.tolist()):
                 idx = pa.array(np.flatnonzero(arr == p))
                 t_p = ts if isinstance(tsa, int) else tsa.take(idx)
-                out.append((p, enc.encode_columns(vals.take(idx), ks.take(idx), t_p)))
+                out.append((p, enc.encode_columns(vals.take(idx), ks.take(idx), t_p, skip=t.lz4_skip)))
             return out
 
         bases = self._write(topic, build)
