@@ -222,3 +222,16 @@ def test_retention_by_age(log: Log, topic: str) -> None:
     log.enforce_retention(topic)
     assert log.offsets(topic, 0) == (10, 15)
     assert {r.value for r in read_all(log, topic, 0, 10)} == {b"new"}
+
+
+def test_both_backends_put_1000_keys_on_the_same_partitions(tmp_path, kafka_broker, topic) -> None:
+    from riverbed.log import open_log
+
+    keys = [f"key-{i}".encode() for i in range(1000)]
+    placed = {}
+    for url in (f"embedded://{tmp_path / 'log'}", f"kafka://{kafka_broker}"):
+        with open_log(url) as lg:
+            lg.create_topic(topic, TopicConfig(partitions=6))
+            placed[url.split(":")[0]] = [p for p, _ in lg.append(topic, [Record(b"v", key=k) for k in keys])]
+    assert placed["embedded"] == placed["kafka"] == [partition_for(k, 6) for k in keys]
+    assert len(set(placed["embedded"])) == 6

@@ -194,3 +194,39 @@ def test_driver_killed_with_sigkill_then_restarted(spark, tmp_path: Path, lines,
     handle.wait(300)
     assert outputs(runner) == expected
     assert runner.store.state("logwatch")["records"] == len(lines)
+
+
+def test_baseline_learned_over_the_lake_raises_alerts(spark, tmp_path: Path, lines) -> None:
+    """`train` learns mean + k*stddev of errors per 1 min window per component; alerts are the
+    windows above it. Both checked against a plain-Python computation."""
+    from riverbed.apps.logwatch.baseline import train_baseline
+
+    url = f"embedded://{tmp_path / 'log'}"
+    fill(url, lines)
+    runner = Runner("logwatch", log=url, home=tmp_path, spark=spark)
+    runner.start_stream(available_now=True).wait(300)
+    assert runner.store.rows("alerts") == []  # nothing learned yet: no alerts
+
+    k = 1.0
+    trained = {r["component"]: r for r in train_baseline(spark, tmp_path, runner.store, k=k)}
+
+    year = current_year()
+    parsed = [parse_line(ln, default_year=year) for ln in lines]
+    lo, hi = min(p.time for p in parsed), max(p.time for p in parsed)
+    n_windows = hi // W60 - lo // W60 + 1
+    errors = Counter((p.component, p.time - p.time % W60) for p in parsed if p.level in ("ERROR", "FATAL"))
+    per_comp: dict[str, list[int]] = {}
+    for (comp, _), n in errors.items():
+        per_comp.setdefault(comp, []).append(n)
+    assert set(trained) == set(per_comp)
+    expected_alerts = []
+    for comp, counts in per_comp.items():
+        mean = sum(counts) / n_windows
+        std = (sum(c * c for c in counts) / n_windows - mean * mean) ** 0.5
+        assert trained[comp]["baseline"] == pytest.approx(mean + k * std)
+        expected_alerts += [
+            (w, comp, n) for (c, w), n in errors.items() if c == comp and n > mean + k * std
+        ]
+    alerts = [(a["window_start"], a["component"], a["count"]) for a in runner.store.rows("alerts")]
+    assert expected_alerts, "the sample should have error bursts above the baseline"
+    assert sorted(alerts) == sorted(expected_alerts)

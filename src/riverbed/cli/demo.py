@@ -1,43 +1,47 @@
-"""`riverbed demo`: data in motion on one machine, with nothing to start.
+"""`riverbed demo`: the logwatch app end to end on one machine, with nothing to start.
 
-Creates topic `logs` (4 partitions) in the embedded log under the home, then runs at once, until
-Ctrl-C or --duration: a replay of recorded real data (a Spark event log shipped with riverbed,
-looped at a steady rate), the synthetic server-log generator (HDFS, Hadoop, Spark, Apache, syslog
-lines with error bursts), and a live tail printing every second the records/s coming in, the end
-offset of each partition, the records seen per level, and a few sample lines.
+In the embedded log under the home, runs at once until Ctrl-C or --duration: the synthetic
+server-log generator (HDFS, Hadoop, Spark, Apache, syslog lines with error bursts) into topic `logs`,
+a replay of recorded real data (a Spark event log shipped with riverbed, looped) into topic
+`spark-events`, and the logwatch streaming pipeline (Spark Structured Streaming over `logs`). Every
+second it prints the input rate, the last micro-batch, the current window's counts per level, and
+each alert as it fires. Error baselines are learned in batch over the lake every --train-every
+seconds, as the Lambda batch layer would.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
-from collections import Counter
 from importlib import resources
 
 from riverbed.cli._common import emit, note, opened_log, positive_int
 from riverbed.cli.ingest import rate_arg, stop_on_signals
 
 TOPIC = "logs"
+EVENTS_TOPIC = "spark-events"
 EVENTLOG = "spark_eventlog_local-1532512550423.jsonl"
-LEVELS = ("FATAL", "ERROR", "WARN", "NOTICE", "INFO", "EVENT", "OTHER")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `demo`."""
     p = subparsers.add_parser(
         "demo",
-        help="run the live demo: replay + synthetic logs into topic 'logs', with a live summary",
+        help="run the live demo: logs in, the logwatch streaming pipeline, live counts and alerts",
         description=__doc__.split("\n\n", 1)[1],
-        epilog="examples:\n  riverbed demo\n  riverbed demo --duration 30 --rate 1000/s --home /tmp/rb",
+        epilog="examples:\n  riverbed demo\n  riverbed demo --duration 60 --rate 1000/s --home /tmp/rb",
     )
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--rate", type=rate_arg, default=300.0, help="synthetic log lines/s (default: 300/s)")
     p.add_argument("--replay-rate", type=rate_arg, default=20.0, help="replayed events/s (default: 20/s)")
     p.add_argument("--seed", type=int, default=None, help="synthetic log seed (default: a new one each run)")
     p.add_argument("--partitions", type=positive_int, default=4, help="partitions of 'logs' (default: 4)")
-    p.add_argument("--samples", type=int, default=2, metavar="N", help="sample lines shown per second")
+    p.add_argument("--trigger", default="2s", help="micro-batch interval (default: 2s)")
+    p.add_argument("--train-every", type=float, default=60.0, metavar="S",
+                   help="relearn the error baselines over the lake every S seconds (default: 60)")
+    p.add_argument("--no-pipeline", action="store_true", help="only ingest and tail; do not start Spark")
+    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
     p.set_defaults(func=run)
 
 
@@ -46,49 +50,33 @@ def eventlog_path():
     return resources.files("riverbed") / "data" / EVENTLOG
 
 
-def level_of(value: bytes | None) -> str:
-    """The level of a record seen by the demo: the log line's level, EVENT for JSON events."""
-    from riverbed.connectors import parse_line
-
-    if value is None:
-        return "OTHER"
-    if value[:1] == b"{":
-        return "EVENT"
-    parsed = parse_line(value)
-    return parsed.level if parsed and parsed.level in LEVELS else "OTHER"
-
-
 def run(args: argparse.Namespace) -> int:
     from riverbed.config import resolve_home
     from riverbed.connectors import Ingestor, ReplaySource, SyntheticLogs
     from riverbed.log import TopicConfig
+    from riverbed.timeutil import parse_duration_ms
 
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
+    home = resolve_home(args.home)
     with opened_log(args) as log:
         info = log.ensure_topic(TOPIC, TopicConfig(partitions=args.partitions))
-        path = eventlog_path()
+        log.ensure_topic(EVENTS_TOPIC, TopicConfig(partitions=1))
         ingestors = {
-            "replay": (
-                Ingestor(log, TOPIC, rate=args.replay_rate, linger_ms=100),
-                ReplaySource(str(path), loop=True),
-            ),
-            "synthetic": (
-                Ingestor(log, TOPIC, rate=args.rate, linger_ms=100),
-                SyntheticLogs(seed, key_by="component"),
-            ),
+            "synthetic": (Ingestor(log, TOPIC, rate=args.rate, linger_ms=100),
+                          SyntheticLogs(seed, key_by="component")),
+            "replay": (Ingestor(log, EVENTS_TOPIC, rate=args.replay_rate, linger_ms=100),
+                       ReplaySource(str(eventlog_path()), loop=True)),
         }
         note("riverbed demo: data in motion, embedded, nothing to start")
-        note(
-            f"  log:    {log.url}"
-            + (f"  (home {resolve_home(args.home)})" if log.url.startswith("embedded") else "")
-        )
-        note(f"  topic:  {TOPIC} ({info.config.partitions} partitions)")
-        note(f"  in:     replay of a real Spark event log ({EVENTLOG}, looped) at {args.replay_rate:g}/s")
-        note(f"          + synthetic HDFS/Hadoop/Spark/Apache/syslog lines at {args.rate:g}/s (seed {seed})")
-        note(
-            "  out:    a live summary every second"
-            + (f", for {args.duration:g}s" if args.duration else "; Ctrl-C stops")
-        )
+        note(f"  log:      {log.url}  (home {home})")
+        note(f"  in:       synthetic HDFS/Hadoop/Spark/Apache/syslog lines at {args.rate:g}/s into "
+             f"'{TOPIC}' ({info.config.partitions} partitions, seed {seed})")
+        note(f"            + replay of a real Spark event log ({EVENTLOG}, looped) at "
+             f"{args.replay_rate:g}/s into '{EVENTS_TOPIC}'")
+        if not args.no_pipeline:
+            note(f"  pipeline: logwatch, Spark Structured Streaming over '{TOPIC}', trigger {args.trigger}; "
+                 f"outputs in {home / 'serving.db'} (try `riverbed query level_counts`)")
+        note("  Ctrl-C stops" + (f"; stopping by itself after {args.duration:g}s" if args.duration else ""))
 
         stop = threading.Event()
         errors: list[BaseException] = []
@@ -105,68 +93,63 @@ def run(args: argparse.Namespace) -> int:
             for ingestor, _ in ingestors.values():
                 ingestor.stop()
 
-        threads = [
-            threading.Thread(target=drive, args=pair, name=f"demo-{name}", daemon=True)
-            for name, pair in ingestors.items()
-        ]
-        consumer = log.consumer(TOPIC, start="latest")
-        levels: Counter[str] = Counter()
-        seen = 0
+        threads = [threading.Thread(target=drive, args=pair, name=f"demo-{name}", daemon=True)
+                   for name, pair in ingestors.items()]
         started = time.monotonic()
+        live = None
         with stop_on_signals(stop_all):
             for t in threads:
                 t.start()
             try:
-                seen = _tail(log, consumer, levels, stop, started, args)
+                if not args.no_pipeline:
+                    from riverbed.cli._demo_live import LivePipeline
+
+                    live = LivePipeline(log.url, home, parse_duration_ms(args.trigger), args.master)
+                    note("starting Spark (a few seconds)...")
+                    live.start()
+                _loop(log, live, stop, started, args)
             finally:
                 stop_all()
+                if live is not None:
+                    live.stop()
                 for t in threads:
                     t.join(timeout=10)
         if errors:
             raise errors[0]
         ends = _ends(log, info.config.partitions)
-        elapsed = time.monotonic() - started
-        note(
-            f"demo stopped after {elapsed:.1f}s: {seen:,} records seen by the live tail; "
-            f"{TOPIC} end offsets {_fmt_ends(ends)} ({sum(ends):,} records in total)"
-        )
+        note(f"demo stopped after {time.monotonic() - started:.1f}s: {TOPIC} end offsets {_fmt_ends(ends)} "
+             f"({sum(ends):,} records)")
         for name, (ingestor, _) in ingestors.items():
             note(f"  {name:9s} {ingestor.stats.line()}")
-        note(f"  levels    {_fmt_levels(levels)}")
-        note(f"the data stays in {log.url}: try `riverbed consume {TOPIC} --from beginning --max 5`")
+        if live is not None:
+            note(f"  pipeline  {live.summary()}")
+        note(f"the data stays in {home}: try `riverbed query alerts` or `riverbed consume {TOPIC} --max 5`")
     return 0
 
 
-def _tail(
-    log, consumer, levels: Counter[str], stop: threading.Event, started: float, args: argparse.Namespace
-) -> int:
-    """Read what arrives, print the rolling summary each second; returns the records seen."""
+def _loop(log, live, stop: threading.Event, started: float, args: argparse.Namespace) -> None:
+    """Print a status line every second (and each new alert) until stopped or --duration is up."""
     partitions = log.describe(TOPIC).config.partitions
-    seen, samples = 0, []
-    last_ends = _ends(log, partitions)
-    last_tick, next_tick = started, started + 1.0
+    last_ends, last_tick = _ends(log, partitions), started
     deadline = started + args.duration if args.duration else None
-    while not stop.is_set():
-        for r in consumer.poll(max_records=5000, timeout=0.1):
-            seen += 1
-            levels[level_of(r.value)] += 1
-            if len(samples) < args.samples and seen % 53 == 1:
-                samples.append(r)
+    next_train = started + args.train_every
+    while not stop.wait(1.0):
         now = time.monotonic()
-        if now >= next_tick:
-            ends = _ends(log, partitions)
-            rate = (sum(ends) - sum(last_ends)) / max(now - last_tick, 1e-3)
-            last_ends, last_tick, next_tick = ends, now, max(next_tick + 1.0, now + 0.5)
-            head = f"[{now - started:5.1f}s] in {rate:6,.0f}/s"
-            emit(f"{head} | end offsets {_fmt_ends(ends)} | {_fmt_levels(levels)}")
-            sys.stdout.flush()
-            for r in samples:
-                text = (r.value or b"").decode("utf-8", "replace")
-                emit(f"    p{r.partition}@{r.offset}: {text[:140]}{'…' if len(text) > 140 else ''}")
-            samples = []
+        ends = _ends(log, partitions)
+        rate = (sum(ends) - sum(last_ends)) / max(now - last_tick, 1e-3)
+        last_ends, last_tick = ends, now
+        line = f"[{now - started:5.1f}s] in {rate:5,.0f}/s | {TOPIC} end {_fmt_ends(ends)}"
+        if live is not None:
+            line += " | " + live.status()
+        emit(line)
+        if live is not None:
+            for alert in live.new_alerts():
+                emit("    " + alert)
+            if now >= next_train:
+                live.train_in_background()
+                next_train = now + args.train_every
         if deadline is not None and now >= deadline:
             break
-    return seen
 
 
 def _ends(log, partitions: int) -> list[int]:
@@ -175,7 +158,3 @@ def _ends(log, partitions: int) -> list[int]:
 
 def _fmt_ends(ends: list[int]) -> str:
     return " ".join(f"p{p}={e:,}" for p, e in enumerate(ends))
-
-
-def _fmt_levels(levels: Counter[str]) -> str:
-    return " ".join(f"{lv} {levels[lv]:,}" for lv in LEVELS if levels[lv]) or "(nothing yet)"

@@ -28,8 +28,10 @@ def train_baseline(
     """Learn each component's error baseline from the lake and store it; returns the rows stored."""
     from pyspark.sql import functions as F
 
-    from riverbed.pipeline.sinks import read_lake
+    from riverbed.pipeline.sinks import lake_path, read_lake
 
+    if not lake_path(home, pipeline).exists():  # nothing kept yet: nothing to learn from
+        return []
     df = read_lake(spark, home, pipeline)
     t = F.unix_millis("time")
     bounds = df.agg(F.min(t).alias("lo"), F.max(t).alias("hi")).first()
