@@ -126,6 +126,10 @@ def test_append_values_fast_path(log: Log, topic: str) -> None:
     assert {r.timestamp for r in got.values()} == {42}
     keyed = log.append_values(topic, [b"a", b"b"], keys=[b"k-a", b"k-b"], timestamps=[1, 2])
     assert [p for p, _ in keyed] == [partition_for(b"k-a", 3), partition_for(b"k-b", 3)]
+    same = log.append_values(topic, [b"x", b"y", b"z"], keys=[b"k-a"] * 3)  # one key: one partition
+    p_a = partition_for(b"k-a", 3)
+    assert [p for p, _ in same] == [p_a] * 3
+    assert [o for _, o in same] == list(range(same[0][1], same[0][1] + 3))
 
 
 def test_read_arrow_matches_read(log: Log, topic: str) -> None:
