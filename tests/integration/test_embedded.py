@@ -23,7 +23,7 @@ import pyarrow as pa
 import pytest
 
 from riverbed.errors import CorruptLogError, LogFullError, TopicNotFound
-from riverbed.log import Record, TopicConfig, open_log
+from riverbed.log import Record, TopicConfig, open_log, partition_for
 from riverbed.log.embedded import EmbeddedLog
 
 
@@ -164,6 +164,21 @@ def test_unkeyed_appends_stick_to_one_partition_per_call_and_rotate(tmp_path: Pa
         assert all(len(s) == 1 for s in per_call)
         assert {p for s in per_call for p in s} == {0, 1, 2}
         assert [next(iter(s)) for s in per_call[:3]] != [next(iter(per_call[0]))] * 3
+
+
+def test_keyed_append_values_layouts(tmp_path: Path) -> None:
+    with EmbeddedLog(tmp_path) as log:
+        log.create_topic("t", TopicConfig(partitions=4))
+        same = [b"k"] * 5  # every key on one partition
+        res = log.append_values("t", [b"%d" % i for i in range(5)], keys=same, timestamps=[1, 2, 3, 4, 5])
+        assert list(res) == [(partition_for(b"k", 4), i) for i in range(5)]
+        keys = [b"a", None, b"b", b"c", None, b"a"]  # unkeyed ones share this call's sticky partition
+        res = log.append_values("t", [b"v"] * 6, keys=keys)
+        sticky = {p for (p, _), k in zip(res, keys, strict=True) if k is None}
+        assert len(sticky) == 1
+        for (p, o), k in zip(res, keys, strict=True):
+            assert k is None or p == partition_for(k, 4)
+            assert log.read("t", p, o, 1)[0].key == k
 
 
 # -- retention ------------------------------------------------------------------------------------

@@ -22,31 +22,26 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-import pyarrow as pa
-
 from riverbed.errors import InvalidArgument, LogError, TopicExists, TopicNotFound
-from riverbed.log import _embedded_arrow as enc
 from riverbed.log import _embedded_store as st
 from riverbed.log._embedded_reads import ReadMixin
 from riverbed.log._embedded_store import Gone, Topic
-from riverbed.log.api import FSYNC_MODES, AppendResult, Log, Record, TopicConfig, TopicInfo, now_ms
-from riverbed.log.partitioner import partition_for
+from riverbed.log._embedded_writes import WriteMixin
+from riverbed.log.api import FSYNC_MODES, Log, TopicConfig, TopicInfo, now_ms
 
 T = TypeVar("T")
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
-class EmbeddedLog(ReadMixin, Log):
+class EmbeddedLog(ReadMixin, WriteMixin, Log):
     """A durable log on local disk; many threads and processes may share one root directory."""
 
     def __init__(self, root: Path | str, *, fsync: str = "none") -> None:
@@ -186,132 +181,6 @@ class EmbeddedLog(ReadMixin, Log):
     def topics(self) -> list[str]:
         with st.guarded(self._meta_path):
             return [r[0] for r in self._meta().execute("SELECT name FROM topics ORDER BY name")]
-
-    # -- writing ----------------------------------------------------------------------------
-    def _sticky_partition(self, t: Topic) -> int:
-        with self._lock:
-            n = self._sticky.get(t.name)
-            n = random.randrange(t.config.partitions) if n is None else n + 1
-            self._sticky[t.name] = n
-        return n % t.config.partitions
-
-    def _write(self, name: str, build: Callable[[Topic], list[tuple[int, enc.Encoded]]]) -> list[int]:
-        """Store encoded batches (one per partition, atomically together); their base offsets."""
-
-        def run(t: Topic, conn: sqlite3.Connection) -> list[int]:
-            items = build(t)
-            if len(items) > 1:
-                conn.execute("BEGIN IMMEDIATE")
-            try:
-                bases = []
-                for p, e in items:
-                    row = conn.execute(
-                        st.SQL_APPEND, (p, e.count, e.min_ts, e.max_ts, e.size, e.crc, e.fmt, e.key, e.blob)
-                    )
-                    got = row.fetchall()
-                    if not got:
-                        raise Gone
-                    bases.append(got[0][0])
-                if len(items) > 1:
-                    conn.execute("COMMIT")
-                self._checkpoints.wrote(t.path, sum(e.size for _, e in items))
-                return bases
-            except sqlite3.IntegrityError as e:  # no such partition row: the topic was deleted
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise Gone from e
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
-        return self._on_topic(name, run)
-
-    def append(self, topic: str, records: Sequence[Record]) -> AppendResult:
-        if not records:
-            return AppendResult([], [])
-        now = now_ms()
-        parts: list[int] = []
-
-        def build(t: Topic) -> list[tuple[int, enc.Encoded]]:
-            parts.clear()
-            n, sticky = t.config.partitions, None
-            for r in records:
-                if r.partition is not None:
-                    self._check_partition(t, r.partition)
-                    parts.append(r.partition)
-                elif r.key is not None:
-                    parts.append(partition_for(r.key, n))
-                else:
-                    sticky = self._sticky_partition(t) if sticky is None else sticky
-                    parts.append(sticky)
-            groups: dict[int, list[Record]] = {}
-            for p, r in zip(parts, records, strict=True):
-                groups.setdefault(p, []).append(r)
-            return [(p, enc.encode_records(rs, now, t.lz4_skip)) for p, rs in groups.items()]
-
-        bases = self._write(topic, build)
-        if len(bases) == 1:
-            return AppendResult([parts[0]] * len(records), range(bases[0], bases[0] + len(records)))
-        nxt = dict(zip(dict.fromkeys(parts), bases, strict=True))
-        offsets = []
-        for p in parts:
-            offsets.append(nxt[p])
-            nxt[p] += 1
-        return AppendResult(parts, offsets)
-
-    def append_values(
-        self,
-        topic: str,
-        values: Sequence[bytes | None],
-        *,
-        keys: Sequence[bytes | None] | None = None,
-        timestamps: Sequence[int] | int | None = None,
-        partition: int | None = None,
-    ) -> AppendResult:
-        n = len(values)
-        if keys is not None and len(keys) != n:
-            raise InvalidArgument(f"keys has {len(keys)} items but values has {n}")
-        if not isinstance(timestamps, int | None) and len(timestamps) != n:
-            raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {n}")
-        if n == 0:
-            return AppendResult([], [])
-        ts = now_ms() if timestamps is None else timestamps
-        layout: list[np.ndarray | int] = []
-
-        def build(t: Topic) -> list[tuple[int, enc.Encoded]]:
-            layout.clear()
-            if partition is not None:
-                self._check_partition(t, partition)
-                layout.append(partition)
-                return [(partition, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
-            np_ = t.config.partitions
-            if keys is None or np_ == 1:
-                p = 0 if np_ == 1 else self._sticky_partition(t)
-                layout.append(p)
-                return [(p, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
-            sticky = self._sticky_partition(t)
-            arr = np.fromiter((sticky if k is None else partition_for(k, np_) for k in keys), np.int32, n)
-            layout.append(arr)
-            vals, ks = pa.array(values, pa.binary()), pa.array(keys, pa.binary())
-            tsa = ts if isinstance(ts, int) else pa.array(ts, pa.int64())
-            out = []
-            for p in dict.fromkeys(arr.tolist()):
-                idx = pa.array(np.flatnonzero(arr == p))
-                t_p = ts if isinstance(tsa, int) else tsa.take(idx)
-                out.append((p, enc.encode_columns(vals.take(idx), ks.take(idx), t_p, skip=t.lz4_skip)))
-            return out
-
-        bases = self._write(topic, build)
-        if len(bases) == 1:
-            return AppendResult([int(layout[0])] * n, range(bases[0], bases[0] + n))
-        arr = layout[0]
-        assert isinstance(arr, np.ndarray)
-        offsets = np.empty(n, dtype=np.int64)
-        for p, base in zip(dict.fromkeys(arr.tolist()), bases, strict=True):
-            idx = np.flatnonzero(arr == p)
-            offsets[idx] = np.arange(base, base + len(idx))
-        return AppendResult(arr.tolist(), offsets.tolist())
 
     # -- consumer groups --------------------------------------------------------------------
     def commit(self, group: str, topic: str, offsets: Mapping[int, int]) -> None:
