@@ -122,7 +122,7 @@ class EmbeddedLog(ReadMixin, WriteMixin, Log):
             raise InvalidArgument(f"invalid topic name {name!r}",
                                   hint="use 1-249 letters, digits, '.', '_' or '-' (Kafka's rule)")
         cfg = config or TopicConfig()
-        path = str(self.root / "topics" / f"{name}-{uuid.uuid4().hex[:8]}.db")
+        path = str(self.root / "topics" / f"{name[:200]}-{uuid.uuid4().hex[:8]}.db")  # NAME_MAX 255
         meta = self._meta()
         with st.guarded(self._meta_path):
             meta.execute("BEGIN IMMEDIATE")
@@ -140,6 +140,8 @@ class EmbeddedLog(ReadMixin, WriteMixin, Log):
                 meta.execute("ROLLBACK")
                 _unlink_db(path)
                 raise
+            if "always" in (cfg.fsync, self.fsync):  # a checkpoint fsyncs the WAL holding the new row
+                meta.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self._cache.pop(name, None)
         return self.describe(name)
 
