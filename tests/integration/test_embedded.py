@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from riverbed.errors import CorruptLogError, LogFullError, TopicNotFound
+from riverbed.errors import CorruptLogError, InvalidArgument, LogFullError, TopicNotFound
 from riverbed.log import Record, TopicConfig, open_log, partition_for
 from riverbed.log.embedded import EmbeddedLog
 
@@ -179,6 +179,22 @@ def test_keyed_append_values_layouts(tmp_path: Path) -> None:
         for (p, o), k in zip(res, keys, strict=True):
             assert k is None or p == partition_for(k, 4)
             assert log.read("t", p, o, 1)[0].key == k
+
+
+def test_bad_input_is_rejected_with_riverbed_errors(tmp_path: Path) -> None:
+    with EmbeddedLog(tmp_path) as log:
+        log.create_topic("t", TopicConfig(partitions=2))
+        with pytest.raises(InvalidArgument, match="keys must be bytes"):
+            log.append("t", [Record(b"v", key="text")])  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="keys must be bytes"):
+            log.append_values("t", [b"v", b"w"], keys=[b"k", 5])  # type: ignore[list-item]
+        with pytest.raises(InvalidArgument, match="timestamps"):
+            log.append_values("t", [b"a", b"b"], timestamps=["x", "y"])  # type: ignore[list-item]
+        with pytest.raises(InvalidArgument, match="topic name"):
+            log.create_topic("a/b")
+        with pytest.raises(InvalidArgument, match="partition 2"):
+            log.read("t", 2, 0)
+        assert log.describe("t").records == 0  # nothing half-written
 
 
 # -- retention ------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class WriteMixin:
                     self._check_partition(t, r.partition)
                     parts.append(r.partition)
                 elif r.key is not None:
-                    parts.append(partition_for(r.key, n))
+                    parts.append(_key_partition(r.key, n))
                 else:
                     sticky = self._sticky_partition(t) if sticky is None else sticky
                     parts.append(sticky)
@@ -137,7 +137,7 @@ class WriteMixin:
                 layout.append(p)
                 return [(p, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
             sticky = self._sticky_partition(t)
-            arr = np.fromiter((sticky if k is None else partition_for(k, np_) for k in keys), np.int32, n)
+            arr = np.fromiter((sticky if k is None else _key_partition(k, np_) for k in keys), np.int32, n)
             layout.append(arr)
             vals, ks = pa.array(values, pa.binary()), pa.array(keys, pa.binary())
             tsa = ts if isinstance(ts, int) else pa.array(ts, pa.int64())
@@ -157,3 +157,11 @@ class WriteMixin:
             idx = np.flatnonzero(arr == p)
             offsets[idx] = np.arange(base, base + len(idx))
         return AppendResult(arr.tolist(), offsets.tolist())
+
+
+def _key_partition(key: bytes, partitions: int) -> int:
+    """Kafka's partition for `key`; InvalidArgument (not a TypeError) for a key that is not bytes."""
+    if not isinstance(key, bytes | bytearray):
+        raise InvalidArgument(f"record keys must be bytes or None, got {type(key).__name__}",
+                              hint="encode text keys with .encode()")
+    return partition_for(bytes(key), partitions)
