@@ -361,4 +361,5 @@ def test_acknowledged_appends_survive_sigkill_at_random_moments(tmp_path: Path) 
                 assert rid not in stored, f"{rid!r} stored twice"
                 stored[rid] = (p, off)
     assert len(acked) > 20 * 3
+    print(f"sigkill: {len(acked)} acknowledged, {len(stored)} stored")
     assert {rid: stored.get(rid) for rid in acked} == acked  # every ack present, at its offset
