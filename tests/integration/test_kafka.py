@@ -174,3 +174,27 @@ def test_epoch_zero_timestamp_survives_librdkafka(klog: KafkaLog, topic: str) ->
     assert [(r.timestamp, r.headers) for r in recs] == [(0, (("h", b"1"),)), (1, ())]
     table = next(klog.read_arrow(topic, 0, 0))
     assert table.column("headers").to_pylist() == [[{"key": "h", "value": b"1"}], []]
+
+
+DELETE_THEN_CREATE = """
+import sys, uuid
+from riverbed.log import TopicConfig, open_log
+with open_log("kafka://" + sys.argv[1]) as log:
+    for i in range(3):
+        t = f"del-{uuid.uuid4().hex[:8]}"
+        log.create_topic(t, TopicConfig(partitions=1))
+        log.append_values(t, [b"a" * 100] * 1000, partition=0)
+        assert sum(b.num_rows for b in log.read_arrow(t, 0, 0)) == 1000
+        log.delete_topic(t)
+print("ok")
+"""
+
+
+def test_delete_then_create_topics_does_not_crash(kafka_broker: str) -> None:
+    """Regression: deleting a topic a cached consumer had read crashed librdkafka (SIGSEGV)."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", DELETE_THEN_CREATE, kafka_broker],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"

@@ -71,6 +71,9 @@ class Reader:
                 self._pool.pop(tp)[0].close()
             for tp in [tp for tp in self._ends if tp[0] == topic]:
                 del self._ends[tp]
+            if self._probe is not None:  # it may have fetched from the topic: start afresh
+                self._probe.close()
+                self._probe = None
 
     # -- records --------------------------------------------------------------------------
     def read_queued(self, topic: str, partition: int, offset: int, count: int) -> list[Any]:

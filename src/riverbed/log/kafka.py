@@ -181,11 +181,13 @@ class KafkaLog(Log):
 
     def delete_topic(self, name: str) -> None:
         self.partitions(name, refresh=True)
+        # release every client assigned to the topic first: librdkafka 2.16 crashes (SIGSEGV in its
+        # metadata cache) when a consumer still holding a deleted topic's partition is used or closed
+        self._reader.forget(name)
+        self._writer.forget(name)
         self._call(self._admin.delete_topics([name], operation_timeout=self.timeout), name)
         self._parts.pop(name, None)
         self._starts.pop(name, None)
-        self._reader.forget(name)
-        self._writer.forget(name)
 
     def topics(self) -> list[str]:
         md = self._metadata()
