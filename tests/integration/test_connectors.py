@@ -344,15 +344,41 @@ def test_cli_ingest_socket_stops_cleanly_on_sigint(tmp_path: Path) -> None:
         assert sorted(r.value for r in read_all(log, "lines")) == sorted(b"hello %d" % i for i in range(50))
 
 
-def test_demo_runs_and_fills_logs_topic(tmp_path: Path) -> None:
-    proc = _riverbed("demo", "--duration", "5", "--home", str(tmp_path), home=tmp_path / "unused")
+def test_demo_ingest_fills_the_topics(tmp_path: Path) -> None:
+    proc = _riverbed("demo", "--duration", "5", "--no-pipeline", "--home", str(tmp_path),
+                     home=tmp_path / "unused")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "end offsets" in out and "demo stopped" in err
+    assert "logs end" in out and "demo stopped" in err
     with open_log(home=tmp_path) as log:
         info = log.describe("logs")
         assert info.config.partitions == 4
-        assert info.records > 200  # ~300 lines/s synthetic + 20/s replay for 5 s
+        assert info.records > 200  # ~300 lines/s synthetic for 5 s
         values = [r.value for r in read_all(log, "logs")]
-    assert any(v.startswith(b'{"Event":"SparkListener') for v in values)
+        events = [r.value for r in read_all(log, "spark-events")]
+    assert events and all(v.startswith(b'{"Event":"SparkListener') for v in events)
     assert {p.format for v in values if (p := parse_line(v))} >= {"hdfs", "spark", "apache"}
+
+
+def test_demo_runs_logwatch_end_to_end(tmp_path: Path) -> None:
+    """The full demo: logs in, the streaming pipeline, live window counts; stops cleanly on Ctrl-C."""
+    from riverbed.store import SqliteStore
+
+    proc = _riverbed("demo", "--trigger", "1s", "--home", str(tmp_path), home=tmp_path / "unused")
+    db = tmp_path / "serving.db"
+    deadline = time.monotonic() + 180
+    counted = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            store = SqliteStore(db)
+            if "level_counts" in store.outputs():
+                counted = sum(r["count"] for r in store.rows("level_counts"))
+                if counted and store.last_batch("logwatch") >= 1:
+                    break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-3000:]
+    assert counted > 0, "no window counts reached the serving store"
+    assert re.search(r"\| batch \d+: \d+ rec", out), out[-2000:]  # live status lines name micro-batches
+    assert "pipeline  " in err and "micro-batches" in err

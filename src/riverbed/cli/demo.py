@@ -97,23 +97,24 @@ def run(args: argparse.Namespace) -> int:
                    for name, pair in ingestors.items()]
         started = time.monotonic()
         live = None
-        with stop_on_signals(stop_all):
-            for t in threads:
-                t.start()
-            try:
-                if not args.no_pipeline:
-                    from riverbed.cli._demo_live import LivePipeline
+        for t in threads:
+            t.start()
+        try:
+            if not args.no_pipeline:
+                from riverbed.cli._demo_live import LivePipeline
 
-                    live = LivePipeline(log.url, home, parse_duration_ms(args.trigger), args.master)
-                    note("starting Spark (a few seconds)...")
-                    live.start()
+                # Spark first: PySpark installs its own SIGINT handler when it starts, ours goes on top
+                live = LivePipeline(log.url, home, parse_duration_ms(args.trigger), args.master)
+                note("starting Spark (a few seconds)...")
+                live.start()
+            with stop_on_signals(stop_all):
                 _loop(log, live, stop, started, args)
-            finally:
-                stop_all()
-                if live is not None:
-                    live.stop()
-                for t in threads:
-                    t.join(timeout=10)
+        finally:
+            stop_all()
+            if live is not None:
+                live.stop()
+            for t in threads:
+                t.join(timeout=10)
         if errors:
             raise errors[0]
         ends = _ends(log, info.config.partitions)

@@ -238,3 +238,17 @@ TEMPLATES: dict[str, list[Template]] = {
         ),
     ],
 }
+
+
+def _syslog_levels() -> None:
+    """Syslog lines carry no level: readers derive one from the words (logwatch's
+    `level_from_content`), so the generator states exactly what a reader will derive."""
+    from dataclasses import replace
+
+    from riverbed.apps.logwatch.parse import level_from_content
+
+    for fmt in ("linux", "openssh"):
+        TEMPLATES[fmt] = [replace(t, level=level_from_content(t.text)) for t in TEMPLATES[fmt]]
+
+
+_syslog_levels()
