@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
                    help="keep rows whose COL equals VALUE (repeatable)")
     p.add_argument("--since", metavar="T", help="rows whose first time column is >= T (ISO 8601 or epoch ms)")
-    p.add_argument("--order", action="append", metavar="COL", help="order by COL (prefix - for descending)")
+    p.add_argument("--order", action="append", metavar="COL[:desc]",
+                   help="order by COL, e.g. --order count:desc (repeatable; default: the key columns)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N rows")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=run)
@@ -52,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
     for c in spec.time_columns:  # times typed as ISO are compared as epoch ms
         if c in where:
             where[c] = parse_time_ms(where[c])
+    order = [f"-{o[:-5]}" if o.lower().endswith(":desc") else o.removesuffix(":asc")
+             for o in args.order or []]
     rows = store.rows(
         args.output, where=where, since=parse_time_ms(args.since) if args.since else None,
-        order_by=args.order, limit=args.limit,
+        order_by=order or None, limit=args.limit,
     )
     for r in rows:
         for c in spec.time_columns:
