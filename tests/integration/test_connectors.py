@@ -345,7 +345,7 @@ def test_cli_ingest_socket_stops_cleanly_on_sigint(tmp_path: Path) -> None:
 
 
 def test_demo_ingest_fills_the_topics(tmp_path: Path) -> None:
-    proc = _riverbed("demo", "--duration", "5", "--no-pipeline", "--home", str(tmp_path),
+    proc = _riverbed("demo", "--duration", "5", "--no-pipeline", "--history", "0", "--home", str(tmp_path),
                      home=tmp_path / "unused")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -364,7 +364,8 @@ def test_demo_runs_logwatch_end_to_end(tmp_path: Path) -> None:
     """The full demo: logs in, the streaming pipeline, live window counts; stops cleanly on Ctrl-C."""
     from riverbed.store import SqliteStore
 
-    proc = _riverbed("demo", "--trigger", "1s", "--home", str(tmp_path), home=tmp_path / "unused")
+    proc = _riverbed("demo", "--trigger", "1s", "--history", "60", "--home", str(tmp_path),
+                     home=tmp_path / "unused")
     db = tmp_path / "serving.db"
     deadline = time.monotonic() + 180
     counted = 0

@@ -88,6 +88,10 @@ class LivePipeline:
         self._training = threading.Thread(target=train, name="demo-train", daemon=True)
         self._training.start()
 
+    def records(self) -> int:
+        """Records the stream has applied so far."""
+        return self.runner.store.state("logwatch").get("records", 0)
+
     def summary(self) -> str:
         state = self.runner.store.state("logwatch")
         batches = len([s for s in (self.handle.history if self.handle else []) if not s.skipped])

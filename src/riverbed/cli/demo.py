@@ -5,8 +5,9 @@ server-log generator (HDFS, Hadoop, Spark, Apache, syslog lines with error burst
 a replay of recorded real data (a Spark event log shipped with riverbed, looped) into topic
 `spark-events`, and the logwatch streaming pipeline (Spark Structured Streaming over `logs`). Every
 second it prints the input rate, the last micro-batch, the current window's counts per level, and
-each alert as it fires. Error baselines are learned in batch over the lake every --train-every
-seconds, as the Lambda batch layer would.
+each alert as it fires. It starts by writing --history seconds of past logs; once the stream has
+caught up with them, error baselines are learned in batch over the lake, and again every
+--train-every seconds, as the Lambda batch layer would.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="synthetic log seed (default: a new one each run)")
     p.add_argument("--partitions", type=positive_int, default=4, help="partitions of 'logs' (default: 4)")
     p.add_argument("--trigger", default="2s", help="micro-batch interval (default: 2s)")
+    p.add_argument("--history", type=float, default=600.0, metavar="S",
+                   help="first write S seconds of past logs, so baselines have data to learn from "
+                   "(default: 600)")
     p.add_argument("--train-every", type=float, default=60.0, metavar="S",
                    help="relearn the error baselines over the lake every S seconds (default: 60)")
     p.add_argument("--no-pipeline", action="store_true", help="only ingest and tail; do not start Spark")
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.config import resolve_home
     from riverbed.connectors import Ingestor, ReplaySource, SyntheticLogs
     from riverbed.log import TopicConfig
+    from riverbed.log.api import now_ms
     from riverbed.timeutil import parse_duration_ms
 
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
@@ -77,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
             note(f"  pipeline: logwatch, Spark Structured Streaming over '{TOPIC}', trigger {args.trigger}; "
                  f"outputs in {home / 'serving.db'} (try `riverbed query level_counts`)")
         note("  Ctrl-C stops" + (f"; stopping by itself after {args.duration:g}s" if args.duration else ""))
+        history = int(args.history * args.rate)
+        if history:
+            past = SyntheticLogs(seed + 1, count=history, key_by="component",
+                                 start_ms=now_ms() - int(args.history * 1000), rate=args.rate)
+            Ingestor(log, TOPIC).run(past)
+            note(f"wrote {history:,} lines of the past {args.history:g}s into '{TOPIC}'")
 
         stop = threading.Event()
         errors: list[BaseException] = []
@@ -108,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 note("starting Spark (a few seconds)...")
                 live.start()
             with stop_on_signals(stop_all):
-                _loop(log, live, stop, started, args)
+                _loop(log, live, stop, started, args, history)
         finally:
             stop_all()
             if live is not None:
@@ -128,12 +139,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _loop(log, live, stop: threading.Event, started: float, args: argparse.Namespace) -> None:
+def _loop(log, live, stop: threading.Event, started: float, args: argparse.Namespace, history: int) -> None:
     """Print a status line every second (and each new alert) until stopped or --duration is up."""
     partitions = log.describe(TOPIC).config.partitions
     last_ends, last_tick = _ends(log, partitions), started
     deadline = started + args.duration if args.duration else None
-    next_train = started + args.train_every
+    next_train = None  # first: as soon as the stream has caught up with the history
     while not stop.wait(1.0):
         now = time.monotonic()
         ends = _ends(log, partitions)
@@ -146,7 +157,8 @@ def _loop(log, live, stop: threading.Event, started: float, args: argparse.Names
         if live is not None:
             for alert in live.new_alerts():
                 emit("    " + alert)
-            if now >= next_train:
+            due = live.records() >= history if next_train is None else now >= next_train
+            if due:
                 live.train_in_background()
                 next_train = now + args.train_every
         if deadline is not None and now >= deadline:

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     spark = get_spark(args.master)
     rows = train_baseline(spark, home, open_store(home=home), window_seconds=args.window, k=args.k)
     if not rows:
-        print("no data in the lake yet: run the stream first (riverbed run logwatch)", file=sys.stderr)
+        print(f"not enough data in the lake yet (fewer than 5 windows of {args.window}s): run the stream "
+              "first (riverbed run logwatch)", file=sys.stderr)
         return 1
     emit(table(["component", "mean", "stddev", "baseline"],
                [[r["component"], round(r["mean"], 3), round(r["stddev"], 3), round(r["baseline"], 3)]

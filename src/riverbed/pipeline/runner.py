@@ -45,9 +45,16 @@ class StreamHandle:
         except Exception as e:  # StreamingQueryException: surface as ours, with the cause's message
             raise RiverbedError(f"streaming query {self.query.name} failed: {str(e).splitlines()[0]}") from e
 
-    def stop(self) -> None:
-        if self.query.isActive:
-            self.query.stop()
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop between micro-batches when one finishes within `grace` s (a batch cut short is
+        replayed exactly on restart anyway, but stopping at a boundary keeps the logs quiet)."""
+        if not self.query.isActive:
+            return
+        # wait for a micro-batch in flight to finish; not held while stopping, or a batch that
+        # started meanwhile would block on it inside Spark's callback and stop() would never return
+        if self.processor.busy.acquire(timeout=grace):
+            self.processor.busy.release()
+        self.query.stop()
 
 
 class Runner:

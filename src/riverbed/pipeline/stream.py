@@ -10,6 +10,7 @@ last applied batch id, so a batch Spark replays after a crash is recognised and 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,13 @@ class BatchProcessor:
         self.p, self.store, self.log_url, self.home = pipeline, store, log_url, home
         self.history: list[BatchStats] = []
         self._specs_ready: set[str] = set()
+        self.busy = threading.Lock()  # held while a micro-batch is being applied
 
     def __call__(self, df: DataFrame, batch_id: int) -> None:
+        with self.busy:
+            self._process(df, batch_id)
+
+    def _process(self, df: DataFrame, batch_id: int) -> None:
         from pyspark.sql import functions as F
 
         started = time.monotonic()

@@ -24,8 +24,13 @@ def train_baseline(
     window_seconds: int = 60,
     k: float = 3.0,
     pipeline: str = "logwatch",
+    min_windows: int = 5,
 ) -> list[dict]:
-    """Learn each component's error baseline from the lake and store it; returns the rows stored."""
+    """Learn each component's error baseline from the lake and store it; returns the rows stored.
+
+    With fewer than `min_windows` windows of data a mean and spread mean nothing: nothing is
+    learned (and [] returned) until there is more.
+    """
     from pyspark.sql import functions as F
 
     from riverbed.pipeline.sinks import lake_path, read_lake
@@ -39,6 +44,8 @@ def train_baseline(
         return []
     w_ms = window_seconds * 1000
     n_windows = bounds["hi"] // w_ms - bounds["lo"] // w_ms + 1
+    if n_windows < min_windows:
+        return []
     per_window = (
         df.where(F.col("level").isin(*ERROR_LEVELS))
         .groupBy("component", (F.unix_millis("time") / F.lit(w_ms)).cast("long").alias("w"))
