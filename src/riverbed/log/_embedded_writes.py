@@ -20,7 +20,7 @@ from riverbed.errors import InvalidArgument
 from riverbed.log import _embedded_arrow as enc
 from riverbed.log import _embedded_store as st
 from riverbed.log._embedded_store import Gone, Topic
-from riverbed.log.api import AppendResult, Record, now_ms
+from riverbed.log.api import AppendResult, Record, check_columns, now_ms
 from riverbed.log.partitioner import partition_for
 
 
@@ -115,11 +115,7 @@ class WriteMixin:
         timestamps: Sequence[int] | int | None = None,
         partition: int | None = None,
     ) -> AppendResult:
-        n = len(values)
-        if keys is not None and len(keys) != n:
-            raise InvalidArgument(f"keys has {len(keys)} items but values has {n}")
-        if not isinstance(timestamps, int | None) and len(timestamps) != n:
-            raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {n}")
+        n = check_columns(values, keys, timestamps)
         if n == 0:
             return AppendResult([], [])
         ts = now_ms() if timestamps is None else timestamps

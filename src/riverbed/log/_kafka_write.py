@@ -17,7 +17,7 @@ from confluent_kafka import KafkaException, Producer
 
 from riverbed.errors import InvalidArgument, LogError
 from riverbed.log._kafka_util import Delivery, to_wire, translate, unavailable
-from riverbed.log.api import AppendResult, Record
+from riverbed.log.api import AppendResult, Record, check_columns
 from riverbed.log.partitioner import partition_for
 
 
@@ -80,13 +80,9 @@ class Writer:
         partition: int | None,
     ) -> AppendResult:
         """Column-wise `append`: no Record objects built."""
-        count = len(values)
-        if keys is not None and len(keys) != count:
-            raise InvalidArgument(f"keys has {len(keys)} items but values has {count}")
+        count = check_columns(values, keys, timestamps)
         if timestamps is None or isinstance(timestamps, int):
             ts: Sequence[int] = itertools.repeat(timestamps or 0, count)  # type: ignore[assignment]
-        elif len(timestamps) != count:
-            raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {count}")
         else:
             ts = timestamps
         if partition is not None:

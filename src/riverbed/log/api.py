@@ -23,6 +23,18 @@ Fsync = Literal["always", "none"]
 FSYNC_MODES: tuple[str, ...] = ("always", "none")
 
 
+def check_columns(
+    values: Sequence[object], keys: Sequence[object] | None, timestamps: Sequence[int] | int | None
+) -> int:
+    """The row count of a column-wise append; InvalidArgument if keys/timestamps do not match it."""
+    n = len(values)
+    if keys is not None and len(keys) != n:
+        raise InvalidArgument(f"keys has {len(keys)} items but values has {n}")
+    if not (timestamps is None or isinstance(timestamps, int)) and len(timestamps) != n:
+        raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {n}")
+    return n
+
+
 def now_ms() -> int:
     """Wall-clock time in epoch milliseconds, the log's timestamp unit."""
     return time.time_ns() // 1_000_000
@@ -225,14 +237,10 @@ class Log(ABC):
 
         Backends override this to avoid building a `Record` per value.
         """
-        n = len(values)
-        if keys is not None and len(keys) != n:
-            raise InvalidArgument(f"keys has {len(keys)} items but values has {n}")
+        n = check_columns(values, keys, timestamps)
         if isinstance(timestamps, int) or timestamps is None:
             ts_list: Sequence[int | None] = [timestamps] * n
         else:
-            if len(timestamps) != n:
-                raise InvalidArgument(f"timestamps has {len(timestamps)} items but values has {n}")
             ts_list = timestamps
         ks: Sequence[bytes | None] = keys if keys is not None else [None] * n
         return self.append(
