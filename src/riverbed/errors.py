@@ -9,7 +9,8 @@
     │   ├── OffsetOutOfRange    asked for an offset before the start (retention) or past the end
     │   ├── CorruptLogError     a stored file failed its checks; names the file (terminal)
     │   ├── LogFullError        the disk is full; nothing written was damaged (transient)
-    │   └── LogUnavailable      the broker/storage cannot be reached (transient)
+    │   ├── LogUnavailable      the broker/storage cannot be reached (transient)
+    │   └── DataLoss            records a query needed were removed by retention first
     └── ...                     later layers add theirs here
 
 `transient` tells callers whether a retry can help. Other libraries' exceptions are wrapped,
@@ -102,3 +103,15 @@ class LogParseError(RiverbedError, ValueError):
         super().__init__(reason, hint="route the line to the dead-letter topic; see riverbed.apps.logwatch")
         self.reason = reason
         self.line = line
+
+
+class DataLoss(LogError):
+    """Records a query needed were removed by retention before it read them."""
+
+    def __init__(self, topic: str, partition: int, wanted: int, start: int) -> None:
+        super().__init__(
+            f"records {wanted}..{start - 1} of {topic}[{partition}] were removed (retention) before "
+            f"they were read: the first retained offset is {start}",
+            hint="set option failOnDataLoss=false to skip what was removed, or keep records longer",
+        )
+        self.topic, self.partition, self.wanted, self.start = topic, partition, wanted, start

@@ -59,6 +59,8 @@ def test_pipeline_commands_reject_bad_input_in_one_line(tmp_path: Path) -> None:
         (["run", "nope"], "no pipeline named 'nope'"),
         (["run", "logwatch", "--trigger", "soon"], "cannot read 'soon' as a duration"),
         (["query", "nope"], "no output named 'nope'"),
+        (["run", "logwatch", "--mode", "batch", "--topic", "nope"], "topic 'nope' does not exist"),
+        (["run", "logwatch", "--mode", "batch", "--source", "lake"], "the lake has no data for logwatch"),
     ]
     # a store with one output, so the query errors below are about the query itself
     from riverbed.store import OutputSpec, SqliteStore

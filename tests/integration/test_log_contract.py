@@ -197,6 +197,14 @@ def test_consumer_from_latest_sees_only_new_records(log: Log, topic: str) -> Non
     assert [r.value for r in c.poll(timeout=2)] == [b"new"]
 
 
+def test_consumer_limited_to_some_partitions(log: Log, topic: str) -> None:
+    log.create_topic(topic, TopicConfig(partitions=3))
+    log.append(topic, [Record(f"{p}".encode(), partition=p) for p in (0, 1, 2, 1)])
+    c = log.consumer(topic, partitions=[1])
+    assert [(r.partition, r.value) for r in c] == [(1, b"1"), (1, b"1")]
+    assert list(c.position()) == [(topic, 1)]
+
+
 # -- retention ------------------------------------------------------------------------------
 def test_retention_by_size_removes_oldest_batches(log: Log, topic: str) -> None:
     log.create_topic(topic, TopicConfig(partitions=1, retention_bytes=20_000))

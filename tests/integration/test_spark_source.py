@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from riverbed.errors import InvalidArgument
+from riverbed.errors import DataLoss, InvalidArgument
 from riverbed.log import Log, Record, TopicConfig
 from riverbed.spark import offsets as off
 
@@ -85,7 +85,7 @@ def test_offset_specs_parse_and_reject_bad_json() -> None:
     bounds = {"a": {0: (5, 50), 1: (0, 10)}}
     assert off.resolve({"a": {0: -1}}, "startingOffsets", bounds) == {"a": {"0": 50, "1": 0}}
     assert off.resolve("earliest", "endingOffsets", bounds) == {"a": {"0": 5, "1": 0}}
-    with pytest.raises(off.DataLoss, match="failOnDataLoss=false"):
+    with pytest.raises(DataLoss, match="failOnDataLoss=false"):
         off.resolve({"a": {0: 1}}, "startingOffsets", bounds)
     assert off.resolve({"a": {0: 1}}, "startingOffsets", bounds, fail_on_data_loss=False)["a"]["0"] == 5
     with pytest.raises(InvalidArgument, match="past its end"):

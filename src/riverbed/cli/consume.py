@@ -103,10 +103,9 @@ def _consumer(log, args: argparse.Namespace):
     info = log.describe(args.topic)
     check_partition(args.partition, info.config.partitions, args.topic)
     resume = args.group is not None and args.start is None
-    consumer = Consumer(log, args.topic, group=args.group, start="committed" if resume else "earliest")
-    if args.partition is not None:
-        # Consumer reads every partition of a topic; keep only the one asked for.
-        consumer._positions = {tp: o for tp, o in consumer._positions.items() if tp[1] == args.partition}
+    only = None if args.partition is None else [args.partition]
+    consumer = Consumer(log, args.topic, group=args.group, start="committed" if resume else "earliest",
+                        partitions=only)
     start = args.start
     if start is None or start.kind == "beginning":
         if not resume:

@@ -319,11 +319,12 @@ class Log(ABC):
         topics: str | Iterable[str],
         group: str | None = None,
         start: str = "committed",
+        partitions: Iterable[int] | None = None,
     ) -> Consumer:
         """A consumer over `topics` (see `riverbed.log.consumer.Consumer`)."""
         from riverbed.log.consumer import Consumer
 
-        return Consumer(self, topics, group=group, start=start)
+        return Consumer(self, topics, group=group, start=start, partitions=partitions)
 
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
         """Release files and connections."""

@@ -8,7 +8,7 @@ current positions. Seek by offset, beginning, end or timestamp.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from riverbed.errors import InvalidArgument, OffsetOutOfRange
 from riverbed.log.api import Log, LogRecord
@@ -27,7 +27,9 @@ class Consumer:
         *,
         group: str | None = None,
         start: str = "committed",
+        partitions: Iterable[int] | None = None,
     ) -> None:
+        """`partitions` limits the consumer to those partition numbers of each topic (default: all)."""
         if start not in START_MODES:
             raise InvalidArgument(f"start must be one of {START_MODES}, got {start!r}")
         self.log = log
@@ -37,7 +39,10 @@ class Consumer:
         for topic in self.topics:
             info = log.describe(topic)  # raises TopicNotFound early, with its hint
             committed = log.committed(group, topic) if group and start == "committed" else {}
+            wanted = None if partitions is None else set(partitions)
             for p in info.partitions:
+                if wanted is not None and p.partition not in wanted:
+                    continue
                 if p.partition in committed:
                     pos = committed[p.partition]
                 elif start == "latest":
@@ -106,7 +111,7 @@ class Consumer:
             self._positions[tp] = recs[-1].offset + 1
         return recs
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LogRecord]:
         """Every record currently available, then stop."""
         while batch := self.poll():
             yield from batch

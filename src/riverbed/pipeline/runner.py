@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from riverbed.config import resolve_home
+from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.pipeline.batch import BatchResult, run_batch
 from riverbed.pipeline.registry import get_pipeline
+from riverbed.pipeline.sinks import lake_path
 from riverbed.pipeline.stream import BatchProcessor, BatchStats, start_stream
 from riverbed.store import open_store
 
@@ -38,12 +40,12 @@ class StreamHandle:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the query ends (availableNow) or `timeout` s pass; re-raises a query failure."""
-        from riverbed.errors import RiverbedError
+        from riverbed.spark.errors import from_spark
 
         try:
             return bool(self.query.awaitTermination(timeout) if timeout else self.query.awaitTermination())
         except Exception as e:  # StreamingQueryException: surface as ours, with the cause's message
-            raise RiverbedError(f"streaming query {self.query.name} failed: {str(e).splitlines()[0]}") from e
+            raise from_spark(e, f"streaming query {self.query.name}") from e
 
     def stop(self, grace: float = 30.0) -> None:
         """Stop between micro-batches when one finishes within `grace` s (a batch cut short is
@@ -95,10 +97,32 @@ class Runner:
         time_to: int | None = None,
     ) -> BatchResult:
         """Recompute every output over the retained log or the lake."""
-        return run_batch(
-            self.pipeline, self.spark, log_url=self.log_url, home=self.home, store=self.store,
-            source=source, time_from=time_from, time_to=time_to,
-        )
+        from riverbed.spark.errors import from_spark
+
+        if source == "log":
+            self.check_topics()
+        elif not lake_path(self.home, self.pipeline.name).exists():
+            raise InvalidArgument(
+                f"the lake has no data for {self.pipeline.name} under {self.home}",
+                hint=f"run the stream first (riverbed run {self.pipeline.name}), or use --source log",
+            )
+        try:
+            return run_batch(
+                self.pipeline, self.spark, log_url=self.log_url, home=self.home, store=self.store,
+                source=source, time_from=time_from, time_to=time_to,
+            )
+        except RiverbedError:
+            raise
+        except Exception as e:  # Spark's wrapping of an error in our code or its own
+            raise from_spark(e, f"batch {self.pipeline.name}") from e
+
+    def check_topics(self) -> None:
+        """Fail early, with riverbed's own message, when an input topic does not exist."""
+        from riverbed.log import open_log
+
+        with open_log(self.log_url) as log:
+            for t in self.pipeline.topics:
+                log.describe(t)  # TopicNotFound names the topic and how to create it
 
     def start_stream(
         self,
@@ -108,6 +132,7 @@ class Runner:
         max_records_per_trigger: int | None = None,
     ) -> StreamHandle:
         """Start the streaming query and return at once."""
+        self.check_topics()
         query, processor = start_stream(
             self.pipeline, self.spark, log_url=self.log_url, home=self.home, store=self.store,
             trigger=f"{trigger_ms} milliseconds", available_now=available_now,

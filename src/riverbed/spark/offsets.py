@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from riverbed.errors import InvalidArgument, LogError
+from riverbed.errors import DataLoss, InvalidArgument
 
 EARLIEST = -2
 LATEST = -1
@@ -21,18 +21,6 @@ LATEST = -1
 Offsets = dict[str, dict[str, int]]
 #: {topic: {partition: (first retained offset, end offset)}}, the log's state.
 Bounds = dict[str, dict[int, tuple[int, int]]]
-
-
-class DataLoss(LogError):
-    """Records a query needed were removed by retention before it read them."""
-
-    def __init__(self, topic: str, partition: int, wanted: int, start: int) -> None:
-        super().__init__(
-            f"records {wanted}..{start - 1} of {topic}[{partition}] were removed (retention) before "
-            f"they were read: the first retained offset is {start}",
-            hint="set option failOnDataLoss=false to skip what was removed, or keep records longer",
-        )
-        self.topic, self.partition, self.wanted, self.start = topic, partition, wanted, start
 
 
 @dataclass(frozen=True, slots=True)

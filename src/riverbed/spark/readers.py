@@ -20,7 +20,7 @@ from pyspark.sql.streaming.datasource import (
     SupportsTriggerAvailableNow,
 )
 
-from riverbed.errors import OffsetOutOfRange
+from riverbed.errors import DataLoss, OffsetOutOfRange
 from riverbed.spark import offsets as off
 from riverbed.spark.options import SCHEMA, Settings
 
@@ -59,7 +59,7 @@ def plan(settings: Settings, start: off.Offsets, end: off.Offsets, bounds: off.B
             have = start.setdefault(topic, {}).setdefault(str(p), first)  # new partition: earliest
             if have < first:
                 if settings.fail_on_data_loss:
-                    raise off.DataLoss(topic, p, have, first)
+                    raise DataLoss(topic, p, have, first)
                 start[topic][str(p)] = first
     ranges = off.split(start, end, settings.max_per_split, settings.min_partitions)
     return [LogSplit(settings.url, r.topic, r.partition, r.start, r.end) for r in ranges]
@@ -74,7 +74,7 @@ def read_split(split: LogSplit, fail_on_data_loss: bool) -> Iterator[pa.RecordBa
         first, _ = log.offsets(split.topic, split.partition)
         if start < first:
             if fail_on_data_loss:
-                raise off.DataLoss(split.topic, split.partition, start, first)
+                raise DataLoss(split.topic, split.partition, start, first)
             start = first
         if start >= split.end:
             return
@@ -84,7 +84,7 @@ def read_split(split: LogSplit, fail_on_data_loss: bool) -> Iterator[pa.RecordBa
                     yield to_spark_arrow(batch)
         except OffsetOutOfRange as e:
             if fail_on_data_loss:
-                raise off.DataLoss(split.topic, split.partition, start, e.start) from None
+                raise DataLoss(split.topic, split.partition, start, e.start) from None
 
 
 _SPARK_ARROW: pa.Schema | None = None
