@@ -16,6 +16,7 @@ import pytest
 
 from riverbed.dlq import read_dead_letters
 from riverbed.log import Log, LogRecord, Record, TopicConfig, partition_for
+from riverbed.testing import read_topic
 
 T2016 = 1467849600000  # 2016-07-07T00:00:00Z in epoch ms
 
@@ -54,17 +55,6 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str, code: 
         assert w in proc.stderr, proc.stderr
 
 
-def read_all(log: Log, topic: str) -> list[LogRecord]:
-    """Every retained record of `topic`, by partition then offset, through the log API."""
-    out: list[LogRecord] = []
-    for p in log.describe(topic).partitions:
-        offset = p.start_offset
-        while offset < p.end_offset:
-            batch = log.read(topic, p.partition, offset, 1000)
-            assert batch, f"{topic}[{p.partition}] stopped at {offset} before its end {p.end_offset}"
-            out.extend(batch)
-            offset = batch[-1].offset + 1
-    return out
 
 
 def json_lines(stdout: str) -> list[dict]:
@@ -147,7 +137,7 @@ def test_produce_key_field_places_records_by_murmur2(rb, log: Log, topic: str, t
 
     proc = ok(rb("produce", topic, "--key-field", "host", "--file", str(path)))
 
-    records = read_all(log, topic)
+    records = read_topic(log, topic)
     assert len(records) == 2500
     assert sorted(json.loads(r.value)["n"] for r in records) == list(range(2500))
     for r in records:
@@ -161,12 +151,12 @@ def test_produce_key_field_places_records_by_murmur2(rb, log: Log, topic: str, t
 def test_produce_stdin_with_fixed_key_and_partition(rb, log: Log, topic: str) -> None:
     ok(rb("topics", "create", topic, "--partitions", "3"))
     ok(rb("produce", topic, "--key", "k1", "--partition", "2", input="one\ntwo\r\nthree"))
-    records = read_all(log, topic)
+    records = read_topic(log, topic)
     assert [(r.partition, r.offset, r.key, r.value) for r in records] == [
         (2, 0, b"k1", b"one"), (2, 1, b"k1", b"two"), (2, 2, b"k1", b"three")]
     unkeyed = ok(rb("produce", topic, input="".join(f"u{i}\n" for i in range(10))))
     assert unkeyed.stderr.startswith(f"produced 10 records to {topic}: ")
-    assert sorted(r.value for r in read_all(log, topic) if r.key is None) == sorted(
+    assert sorted(r.value for r in read_topic(log, topic) if r.key is None) == sorted(
         f"u{i}".encode() for i in range(10))
 
 
@@ -179,7 +169,7 @@ def test_produce_bad_lines_are_skipped_reported_and_dead_lettered(rb, log: Log, 
     assert_one_line_error(proc, f"produced 3 records to {topic}", "4 bad lines skipped",
                           "line 2: invalid JSON", "line 3: no field 'user'", "line 4: not a JSON object",
                           "1 more", f"{topic}.dlq", code=1)
-    records = read_all(log, topic)
+    records = read_topic(log, topic)
     assert sorted((json.loads(r.value)["n"], r.key) for r in records) == [(1, b"ann"), (5, b"7"), (7, b"bob")]
     dead = read_dead_letters(log, topic)
     assert [d.value for d in dead] == [lines[1].encode(), lines[2].encode(), lines[3].encode(),
@@ -202,7 +192,7 @@ def stamped(log: Log, topic: str) -> list[LogRecord]:
     for p in (0, 1):
         log.append(topic, [Record(f"v{p}{i}".encode(), key=f"k{i}".encode(), timestamp=T2016 + (i - 2) * day,
                                   partition=p) for i in range(3)])
-    return read_all(log, topic)
+    return read_topic(log, topic)
 
 
 def test_consume_json_from_beginning_offset_and_time(rb, topic: str, stamped: list[LogRecord]) -> None:

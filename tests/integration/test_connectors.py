@@ -35,20 +35,8 @@ from riverbed.connectors import (
 )
 from riverbed.dlq import dead_letter_record, dlq_topic, read_dead_letters, write_dead_letters
 from riverbed.errors import LogUnavailable, TopicNotFound
-from riverbed.log import Log, LogRecord, TopicConfig, open_log
-
-
-def read_all(log: Log, topic: str) -> list[LogRecord]:
-    """Every record of `topic`, partition by partition, in offset order."""
-    out: list[LogRecord] = []
-    for p in log.describe(topic).partitions:
-        offset = p.start_offset
-        while offset < p.end_offset:
-            batch = log.read(topic, p.partition, offset, 1000)
-            assert batch, f"{topic}[{p.partition}] stopped at {offset} before its end {p.end_offset}"
-            out.extend(batch)
-            offset = batch[-1].offset + 1
-    return out
+from riverbed.log import Log, TopicConfig, open_log
+from riverbed.testing import read_topic
 
 
 class Running:
@@ -114,7 +102,7 @@ def test_socket_three_clients_exactly_once_and_dlq(log: Log, topic: str) -> None
     run.wait_for(written=902, rejected=2)
     stats = run.finish()
 
-    values = [r.value for r in read_all(log, topic)]
+    values = [r.value for r in read_topic(log, topic)]
     assert len(values) == 902
     assert Counter(values) == Counter([*expected, b"good before", b"good after, no newline"])
     assert (stats.records_in, stats.written, stats.rejected) == (904, 902, 2)
@@ -139,7 +127,7 @@ def test_socket_overlong_line_goes_to_dlq_and_the_next_line_is_intact(log: Log, 
         s.sendall(b"\nafter\n")
     run.wait_for(written=2, rejected=1)
     run.finish()
-    assert [r.value for r in read_all(log, topic)] == [b"short", b"after"]
+    assert [r.value for r in read_topic(log, topic)] == [b"short", b"after"]
     [dead] = read_dead_letters(log, topic)
     assert dead.value == b"x" * 100 and "longer than 100 bytes" in dead.reason
 
@@ -195,7 +183,7 @@ def test_tail_follows_appends_and_rotations(log: Log, topic: str, tmp_path: Path
             expected.append(b"third %d" % i)
     run.wait_for(written=len(expected))
     stats = run.finish()
-    assert [r.value for r in read_all(log, topic)] == expected
+    assert [r.value for r in read_topic(log, topic)] == expected
     assert stats.written == len(expected) and stats.rejected == 0
     assert source.rotations == 2  # one rename, one copytruncate
 
@@ -224,7 +212,7 @@ def test_replay_keeps_event_times_and_rate(log: Log, topic: str, tmp_path: Path)
     began = time.monotonic()
     stats = Ingestor(log, topic, rate=100, linger_ms=50).run(ReplaySource(path, time_field="ts,meta.at"))
     elapsed = time.monotonic() - began
-    got = read_all(log, topic)
+    got = read_topic(log, topic)
     assert [json.loads(r.value)["n"] for r in got] == list(range(40))
     assert [r.timestamp for r in got] == want
     assert stats.written == 40
@@ -273,7 +261,7 @@ def test_synthetic_source_into_log(log: Log, topic: str) -> None:
     stats = Ingestor(log, topic, batch_size=200).run(
         SyntheticLogs(5, count=1000, start_ms=1_000_000, rate=1000)
     )
-    got = read_all(log, topic)
+    got = read_topic(log, topic)
     assert stats.written == len(got) == 1000
     assert sorted(r.timestamp for r in got) == [1_000_000 + i for i in range(1000)]
 
@@ -300,7 +288,7 @@ def test_transient_errors_are_retried_with_backoff_and_terminal_ones_raise(log: 
     flaky = FlakyLog(log, failures=3)
     began = time.monotonic()
     stats = Ingestor(flaky, topic, backoff_s=0.05).run(SyntheticLogs(1, count=10))  # type: ignore[arg-type]
-    assert (stats.written, stats.retries, len(read_all(log, topic))) == (10, 3, 10)
+    assert (stats.written, stats.retries, len(read_topic(log, topic))) == (10, 3, 10)
     assert time.monotonic() - began >= 0.05 + 0.1 + 0.2  # exponential: 50 ms, 100 ms, 200 ms
     with pytest.raises(LogUnavailable):
         Ingestor(FlakyLog(log, failures=99), topic, max_retries=2, backoff_s=0.01).run(  # type: ignore[arg-type]
@@ -341,7 +329,7 @@ def test_cli_ingest_socket_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "written 50" in err and "rejected 0" in err
     with open_log(home=tmp_path) as log:
-        assert sorted(r.value for r in read_all(log, "lines")) == sorted(b"hello %d" % i for i in range(50))
+        assert sorted(r.value for r in read_topic(log, "lines")) == sorted(b"hello %d" % i for i in range(50))
 
 
 def test_demo_ingest_fills_the_topics(tmp_path: Path) -> None:
@@ -354,8 +342,8 @@ def test_demo_ingest_fills_the_topics(tmp_path: Path) -> None:
         info = log.describe("logs")
         assert info.config.partitions == 4
         assert info.records > 200  # ~300 lines/s synthetic for 5 s
-        values = [r.value for r in read_all(log, "logs")]
-        events = [r.value for r in read_all(log, "spark-events")]
+        values = [r.value for r in read_topic(log, "logs")]
+        events = [r.value for r in read_topic(log, "spark-events")]
     assert events and all(v.startswith(b'{"Event":"SparkListener') for v in events)
     assert {p.format for v in values if (p := parse_line(v))} >= {"hdfs", "spark", "apache"}
 

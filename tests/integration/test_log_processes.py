@@ -17,6 +17,7 @@ from collections import Counter
 import pytest
 
 from riverbed.log import Log, TopicConfig, open_log
+from riverbed.testing import read_topic
 
 PRODUCER = textwrap.dedent(
     """
@@ -42,14 +43,6 @@ PRODUCER = textwrap.dedent(
 
 def payload(rid: str) -> bytes:
     return (rid + ":" + hashlib.sha256(rid.encode()).hexdigest()).encode()
-
-
-def read_partition(log: Log, topic: str, p: int) -> list:
-    out, pos = [], log.offsets(topic, p)[0]
-    while batch := log.read(topic, p, pos, 5000):
-        out.extend(batch)
-        pos = batch[-1].offset + 1
-    return out
 
 
 def _read_available(fd: int) -> bytes:
@@ -87,7 +80,7 @@ def test_four_concurrent_producer_processes(log: Log, log_url: str, topic: str) 
 
     seen: dict[str, tuple[int, int]] = {}
     for p in range(3):
-        recs = read_partition(log, topic, p)
+        recs = read_topic(log, topic, p)
         # offsets contiguous from 0, no gaps, no repeats
         assert [r.offset for r in recs] == list(range(len(recs)))
         last_seq: dict[str, int] = {}
@@ -134,7 +127,7 @@ def test_producers_killed_with_sigkill_lose_nothing_acknowledged(log: Log, log_u
     stored: dict[str, tuple[int, int]] = {}
     with open_log(log_url) as fresh:  # a fresh view, as another process would have
         for p in range(2):
-            recs = read_partition(fresh, topic, p)
+            recs = read_topic(fresh, topic, p)
             assert [r.offset for r in recs] == list(range(len(recs))), "offsets not contiguous after kills"
             for r in recs:
                 rid = r.value.split(b":")[0].decode()
