@@ -9,7 +9,6 @@ last applied batch id, so a batch Spark replays after a crash is recognised and 
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,14 +23,13 @@ from riverbed.pipeline.sinks import (
     write_lake,
     write_topic,
 )
+from riverbed.timeutil import iso
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
 
     from riverbed.store import SqliteStore
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,7 +53,7 @@ class BatchStats:
         outs = " ".join(f"{k}={v}" for k, v in self.outputs.items())
         return (
             f"batch {self.batch_id}: {self.records} records ({self.bad} unparsable, {self.late} late -> dlq)"
-            f" in {self.seconds:.2f}s; watermark {_iso(self.watermark_ms)}; rows {outs}"
+            f" in {self.seconds:.2f}s; watermark {iso(self.watermark_ms) or '-'}; rows {outs}"
         )
 
 
@@ -71,6 +69,25 @@ class BatchProcessor:
     def __call__(self, df: DataFrame, batch_id: int) -> None:
         with self.busy:
             self._process(df, batch_id)
+
+    def _outputs(self, on_time: DataFrame, batch_id: int) -> dict[str, list[tuple[Any, ...]]]:
+        """Run the hook and the transform on the batch's on-time rows; write the topic and console
+        outputs; return the store outputs' partial rows for the merge."""
+        if self.p.foreach_batch:
+            self.p.foreach_batch(on_time, batch_id)
+        frames = self.p.transform(on_time)
+        specs, rows = partial_updates({o.name: o for o in self.p.outputs}, frames)
+        for name, spec in specs.items():
+            if name not in self._specs_ready:
+                self.store.ensure_output(self.p.name, spec)
+                self._specs_ready.add(name)
+        for o in self.p.outputs:
+            if o.sink == "topic":
+                write_topic(frames[o.name], self.log_url, o.topic or "")
+            elif o.sink == "console":
+                df_o = frames[o.name]
+                show_console(o.name, [tuple(r) for r in df_o.take(20)], df_o.columns, batch_id)
+        return rows
 
     def _process(self, df: DataFrame, batch_id: int) -> None:
         from pyspark.sql import functions as F
@@ -96,7 +113,7 @@ class BatchProcessor:
                     late_cond,
                     F.concat(
                         F.lit("late: event time "), F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
-                        F.lit(f" is behind the watermark {_iso(watermark)}"),
+                        F.lit(f" is behind the watermark {iso(watermark)}"),
                     ),
                 ),
             )
@@ -117,24 +134,8 @@ class BatchProcessor:
                 write_dead_letters(bad_rows.withColumnRenamed("reason", "error"), self.log_url,
                                    f"pipeline:{self.p.name}")
             on_time = flagged.where(F.col("reason").isNull()).drop("error", "raw", "reason")
-            if self.p.foreach_batch:
-                self.p.foreach_batch(on_time, batch_id)
-            frames = self.p.transform(on_time)
-            outputs = {o.name: o for o in self.p.outputs}
-            specs, rows = partial_updates(outputs, frames)
-            for name, spec in specs.items():
-                if name not in self._specs_ready:
-                    self.store.ensure_output(self.p.name, spec)
-                    self._specs_ready.add(name)
-            for o in self.p.outputs:
-                if o.sink == "topic":
-                    write_topic(frames[o.name], self.log_url, o.topic or "")
-                elif o.sink == "console":
-                    df_o = frames[o.name]
-                    show_console(o.name, [tuple(r) for r in df_o.take(20)], df_o.columns, batch_id)
-            new_max = max(x for x in (max_seen, row["max_t"]) if x is not None) if (
-                max_seen is not None or row["max_t"] is not None
-            ) else None
+            rows = self._outputs(on_time, batch_id) if stats.parsed > stats.late else {}
+            new_max = max((x for x in (max_seen, row["max_t"]) if x is not None), default=None)
             counters = {
                 "records": state.get("records", 0) + stats.records,
                 "dead_letters_parse": state.get("dead_letters_parse", 0) + stats.bad,
@@ -150,12 +151,6 @@ class BatchProcessor:
             parsed.unpersist()
         stats.seconds = time.monotonic() - started
         self.history.append(stats)
-
-
-def _iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
 
 
 def start_stream(
