@@ -86,3 +86,25 @@ def test_bad_specs_are_rejected() -> None:
         OutputSpec("x", [("a", "INTEGER")], keys=["b"])
     with pytest.raises(InvalidArgument):
         OutputSpec("x", [("a", "INTEGER")], keys=["a"], measures={"a": "avg"})
+
+
+def test_first_and_last_by_time_merge_like_ohlc(tmp_path: Path) -> None:
+    spec = OutputSpec(
+        "ohlc",
+        [("w", "INTEGER"), ("open", "REAL"), ("open_t", "INTEGER"), ("close", "REAL"), ("close_t", "INTEGER"),
+         ("high", "REAL")],
+        keys=["w"],
+        measures={"open": "first:open_t", "open_t": "min", "close": "last:close_t", "close_t": "max",
+                  "high": "max"},
+    )
+    s = SqliteStore(tmp_path / "s.db")
+    s.ensure_output("p", spec)
+    # micro-batches arrive out of time order: the merge must not care
+    s.apply_batch("p", 0, {"ohlc": [(0, 10.0, 500, 12.0, 700, 12.0)]})
+    s.apply_batch("p", 1, {"ohlc": [(0, 9.0, 100, 11.0, 300, 15.0)]})
+    s.apply_batch("p", 2, {"ohlc": [(0, 8.0, 800, 13.0, 900, 13.0)]})
+    assert s.rows("ohlc") == [
+        {"w": 0, "open": 9.0, "open_t": 100, "close": 13.0, "close_t": 900, "high": 15.0}
+    ]
+    with pytest.raises(InvalidArgument, match="first:T"):
+        OutputSpec("x", [("a", "INTEGER"), ("b", "REAL")], keys=["a"], measures={"b": "first:nope"})

@@ -22,6 +22,9 @@ from typing import Any
 from riverbed.errors import InvalidArgument, RiverbedError
 
 MERGES = ("sum", "min", "max", "replace")
+#: Plus "first:T" / "last:T": keep the value whose time column T is earliest / latest (e.g. OHLC's
+#: open and close); T itself should merge with "min" / "max".
+ORDERED_MERGES = ("first", "last")
 SQL_TYPES = ("INTEGER", "REAL", "TEXT", "BLOB")
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS _rb_outputs (name TEXT PRIMARY KEY, pipeline TEXT, spec TEXT)",
@@ -52,7 +55,7 @@ class OutputSpec:
     name: str
     columns: Sequence[tuple[str, str]]  # (name, SQL type) in order
     keys: Sequence[str]
-    measures: Mapping[str, str] = field(default_factory=dict)  # column -> merge in MERGES
+    measures: Mapping[str, str] = field(default_factory=dict)  # column -> a merge in MERGES, first:T, last:T
     time_columns: Sequence[str] = ()  # epoch-ms INTEGER columns shown as ISO 8601
 
     def __post_init__(self) -> None:
@@ -70,8 +73,13 @@ class OutputSpec:
             if c not in names:
                 raise InvalidArgument(f"output {self.name}: {c!r} is not one of its columns {names}")
         for c, m in self.measures.items():
-            if m not in MERGES:
-                raise InvalidArgument(f"output {self.name}: merge {m!r} for {c} is not one of {MERGES}")
+            kind, _, by = m.partition(":")
+            if m in MERGES or (kind in ORDERED_MERGES and by in names and by != c):
+                continue
+            raise InvalidArgument(
+                f"output {self.name}: merge {m!r} for {c} is not one of {MERGES}, first:T or last:T",
+                hint="T is another column of the output holding the value's time",
+            )
 
     @property
     def column_names(self) -> list[str]:
@@ -173,6 +181,11 @@ class SqliteStore:
                 continue
             m = spec.measures.get(c, "replace")
             q = ident(c)
+            kind, _, by = m.partition(":")
+            if kind in ORDERED_MERGES:  # SQLite evaluates every SET expression on the old row
+                t, cmp = ident(by), "<" if kind == "first" else ">"
+                sets.append(f"{q} = CASE WHEN excluded.{t} {cmp} {t} THEN excluded.{q} ELSE {q} END")
+                continue
             sets.append(
                 {"sum": f"{q} = {q} + excluded.{q}", "min": f"{q} = min({q}, excluded.{q})",
                  "max": f"{q} = max({q}, excluded.{q})", "replace": f"{q} = excluded.{q}"}[m]
