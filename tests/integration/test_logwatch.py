@@ -97,6 +97,10 @@ def test_stream_equals_batch_equals_plain_python(spark, tmp_path: Path, lines, e
     for name in OUTPUTS:
         assert streamed[name] == expected[name], name
     assert sum(r["count"] for r in streamed["level_counts"]) == len(lines)
+    kept = runner.store.metrics("logwatch")  # per micro-batch figures, for the dashboard
+    assert [m["batch_id"] for m in kept] == [s.batch_id for s in handle.history]
+    assert sum(m["records"] for m in kept) == len(lines)
+    assert all(m["latency_p99_ms"] >= m["latency_p50_ms"] >= 0 for m in kept if m["records"])
 
     runner.batch(source="log")
     assert outputs(runner) == expected

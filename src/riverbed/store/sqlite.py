@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,10 @@ _META_DDL = (
     "CREATE TABLE IF NOT EXISTS _rb_batches (pipeline TEXT, scope TEXT, batch_id INTEGER,"
     " PRIMARY KEY (pipeline, scope))",
     "CREATE TABLE IF NOT EXISTS _rb_state (pipeline TEXT, key TEXT, value TEXT, PRIMARY KEY (pipeline, key))",
+    "CREATE TABLE IF NOT EXISTS _rb_metrics (pipeline TEXT, scope TEXT, batch_id INTEGER, at_ms INTEGER,"
+    " metrics TEXT, PRIMARY KEY (pipeline, scope, batch_id))",
 )
+METRICS_KEPT = 10_000  # per pipeline and scope: the newest micro-batches' figures
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -206,13 +210,15 @@ class SqliteStore:
         scope: str = "stream",
         state: Mapping[str, Any] | None = None,
         derived: Sequence[str] = (),
+        metrics: Mapping[str, Any] | None = None,
     ) -> bool:
         """Merge each output's partial rows and record `batch_id`, atomically.
 
         `derived` are the pipeline's own fixed SQL statements (never user text) run after the merge
         in the same transaction, e.g. to refresh an output computed from others. Returns False
         (and changes nothing) if this batch id, or a later one, was already applied
-        for (pipeline, scope): a replay after a crash.
+        for (pipeline, scope): a replay after a crash. `metrics` (figures of this micro-batch, e.g.
+        records and latency) are kept beside it for the dashboard, the newest METRICS_KEPT only.
         """
         with self._tx() as db:
             row = db.execute(
@@ -227,7 +233,25 @@ class SqliteStore:
             for k, v in (state or {}).items():
                 db.execute("INSERT OR REPLACE INTO _rb_state VALUES (?, ?, ?)", (pipeline, k, json.dumps(v)))
             db.execute("INSERT OR REPLACE INTO _rb_batches VALUES (?, ?, ?)", (pipeline, scope, batch_id))
+            if metrics is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO _rb_metrics VALUES (?, ?, ?, ?, ?)",
+                    (pipeline, scope, batch_id, time.time_ns() // 1_000_000, json.dumps(dict(metrics))),
+                )
+                db.execute(
+                    "DELETE FROM _rb_metrics WHERE pipeline = ? AND scope = ? AND batch_id <= ?",
+                    (pipeline, scope, batch_id - METRICS_KEPT),
+                )
         return True
+
+    def metrics(self, pipeline: str, *, scope: str = "stream", limit: int = 100) -> list[dict[str, Any]]:
+        """The newest micro-batches' figures, oldest first: batch_id, at_ms and what was recorded."""
+        rows = self._conn().execute(
+            "SELECT batch_id, at_ms, metrics FROM _rb_metrics WHERE pipeline = ? AND scope = ? "
+            "ORDER BY batch_id DESC LIMIT ?",
+            (pipeline, scope, int(limit)),
+        ).fetchall()
+        return [{"batch_id": b, "at_ms": at, **json.loads(m)} for b, at, m in reversed(rows)]
 
     def replace(self, updates: Mapping[str, Iterable[Sequence[Any]]], derived: Sequence[str] = ()) -> None:
         """Replace the whole contents of each named output, atomically (a batch recompute)."""
