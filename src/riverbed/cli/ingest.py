@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import signal
 from collections.abc import Callable, Iterator
 
@@ -39,6 +40,10 @@ def speed_arg(text: str) -> float:
     if speed <= 0:
         raise argparse.ArgumentTypeError(f"speed must be > 0, got {text!r}")
     return speed
+
+
+#: Modules in riverbed.cli exposing `register_kinds(kinds)`: more ingest kinds, one module per app.
+MORE_KINDS: list[str] = []
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -91,24 +96,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     g.set_defaults(func=run_synthetic)
 
-    for k in (s, t, r, g):
-        k.add_argument("topic", help="topic to append to (created if missing)")
-        k.add_argument(
-            "--partitions", type=positive_int, default=1, help="partitions if the topic is created"
-        )
-        k.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-        k.add_argument("--batch-size", type=positive_int, default=500, metavar="N", help="records per append")
-        k.add_argument(
-            "--linger-ms",
-            type=int,
-            default=200,
-            metavar="MS",
-            help="append a partial batch after MS milliseconds (default: 200)",
-        )
-        k.add_argument("--utf8", action="store_true", help="reject (to TOPIC.dlq) lines that are not UTF-8")
-        k.add_argument("--key-regex", metavar="RE", help="key = the regex's first group in the line")
-        if k is not r and k is not g:
-            k.add_argument("--rate", type=rate_arg, help="at most N records/s")
+    for k in (s, t, g):
+        add_common_options(k, rate=k is not g)
+    add_common_options(r, rate=False)
+    for name in MORE_KINDS:  # connectors of the apps (bitcoin, buzz) add their kinds here
+        importlib.import_module(f"riverbed.cli.{name}").register_kinds(kinds)
+
+
+def add_common_options(k: argparse.ArgumentParser, *, rate: bool = True) -> None:
+    """The options every ingest kind takes: the topic, batching, pacing, duration, decoding."""
+    k.add_argument("topic", help="topic to append to (created if missing)")
+    k.add_argument("--partitions", type=positive_int, default=1, help="partitions if the topic is created")
+    k.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    k.add_argument("--batch-size", type=positive_int, default=500, metavar="N", help="records per append")
+    k.add_argument(
+        "--linger-ms",
+        type=int,
+        default=200,
+        metavar="MS",
+        help="append a partial batch after MS milliseconds (default: 200)",
+    )
+    k.add_argument("--utf8", action="store_true", help="reject (to TOPIC.dlq) lines that are not UTF-8")
+    k.add_argument("--key-regex", metavar="RE", help="key = the regex's first group in the line")
+    if rate:
+        k.add_argument("--rate", type=rate_arg, help="at most N records/s")
 
 
 def run_socket(args: argparse.Namespace) -> int:

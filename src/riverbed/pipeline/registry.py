@@ -11,6 +11,8 @@ from riverbed.pipeline.definition import Pipeline
 # name -> "module:factory"; the factory builds the Pipeline (imported only when asked for)
 _BUILTIN: dict[str, str] = {
     "logwatch": "riverbed.apps.logwatch.pipeline:build",
+    "bitcoin": "riverbed.apps.bitcoin.pipeline:build",
+    "buzz": "riverbed.apps.buzz.pipeline:build",
 }
 _REGISTERED: dict[str, Callable[..., Pipeline]] = {}
 
