@@ -23,3 +23,11 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 def resolve_log_url(url: str | None = None) -> str:
     """The log URL: `url` > $RIVERBED_LOG > "embedded"."""
     return url or os.environ.get(ENV_LOG) or "embedded"
+
+
+def version_home(root: Path, version: str | None) -> Path:
+    """Where a pipeline version keeps its checkpoints, lake and serving store. The first version
+    ("v1") lives in the home itself; a reprocessed one (Kappa) in <home>/versions/<version>."""
+    if version in (None, "", "v1"):
+        return root
+    return root / "versions" / version

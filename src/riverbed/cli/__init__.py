@@ -24,7 +24,24 @@ from collections.abc import Sequence
 from riverbed.cli._common import Parser
 
 #: Command modules in `riverbed.cli`, in the order `riverbed --help` lists them.
-COMMANDS: list[str] = ["topics", "produce", "consume", "groups", "ingest", "run", "query", "train", "demo"]
+COMMANDS: list[str] = [
+    "topics",
+    "produce",
+    "consume",
+    "groups",
+    "ingest",
+    "run",
+    "query",
+    "batch",
+    "reprocess",
+    "versions",
+    "switch",
+    "rollback",
+    "drop",
+    "train",
+    "demo",
+    "serve",
+]
 
 DESCRIPTION = """\
 riverbed: data in motion and data at rest from one definition of the work.

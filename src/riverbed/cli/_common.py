@@ -25,6 +25,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32)
 
+    def add_argument(self, action: argparse.Action) -> None:
+        """Measure command names at the indent they are printed with, so a long one (reprocess)
+        keeps its help on the same line."""
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
+            deeper = self._current_indent + self._indent_increment
+            for sub in action._get_subactions():
+                width = len(self._format_action_invocation(sub)) + deeper
+                self._action_max_length = max(self._action_max_length, width)
+
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose every (sub)command accepts the global options.

@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "query",
         help="show the current rows of a pipeline output (serving store)",
-        description="Print the rows of OUTPUT (e.g. level_counts). Times are ISO 8601 UTC.",
+        description="Print the rows of OUTPUT (e.g. level_counts) as the serving layer answers: from the "
+        "pipeline version serving queries, batch views before the cutoff merged with the stream's rows "
+        "after it. Times are ISO 8601 UTC.",
     )
     p.add_argument("output", metavar="OUTPUT", nargs="?", help="output name; omit to list outputs")
     p.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
@@ -41,13 +43,17 @@ def parse_where(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from riverbed.cli._common import emit, table
+    from riverbed.config import resolve_home
+    from riverbed.kappa import serving_store
+    from riverbed.layers.serving import owner, query
     from riverbed.store import open_store
     from riverbed.timeutil import iso, parse_time_ms
 
-    store = open_store(home=args.home)
+    root = resolve_home(args.home)
     if not args.output:
-        emit(table(["output"], [[o] for o in store.outputs()]))
+        emit(table(["output"], [[o] for o in open_store(home=root).outputs()]))
         return 0
+    store = serving_store(owner(args.output, root), home=root)  # the version serving it
     spec = store.spec(args.output)
     where = parse_where(args.where)
     for c in spec.time_columns:  # times typed as ISO are compared as epoch ms
@@ -55,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
             where[c] = parse_time_ms(where[c])
     order = [f"-{o[:-5]}" if o.lower().endswith(":desc") else o.removesuffix(":asc")
              for o in args.order or []]
-    rows = store.rows(
-        args.output, where=where, since=parse_time_ms(args.since) if args.since else None,
+    rows = query(
+        store, args.output, where=where, since=parse_time_ms(args.since) if args.since else None,
         order_by=order or None, limit=args.limit,
     )
     for r in rows:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from riverbed.config import resolve_home
+from riverbed.config import resolve_home, version_home
 from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.pipeline.batch import BatchResult, run_batch
 from riverbed.pipeline.registry import get_pipeline
@@ -68,15 +68,20 @@ class Runner:
         *,
         log: str | None = None,
         home: str | Path | None = None,
+        version: str | None = None,
         master: str | None = None,
         spark: SparkSession | None = None,
         **options: object,
     ) -> None:
+        """`version` (Kappa) runs the pipeline apart: own checkpoints, lake and store under
+        <home>/versions/<version>, on the same log. None or "v1" is the home itself."""
         from riverbed.spark.datasource import absolute_log_url
 
         self.pipeline = get_pipeline(pipeline, **options) if isinstance(pipeline, str) else pipeline
-        self.home = resolve_home(home)
-        self.log_url = absolute_log_url(log, str(self.home))
+        self.root = resolve_home(home)
+        self.version = version or "v1"
+        self.home = version_home(self.root, version)
+        self.log_url = absolute_log_url(log, str(self.root))
         self.store = open_store(home=self.home)
         self._spark = spark
         self._master = master

@@ -15,7 +15,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,17 @@ _META_DDL = (
     "CREATE TABLE IF NOT EXISTS _rb_state (pipeline TEXT, key TEXT, value TEXT, PRIMARY KEY (pipeline, key))",
     "CREATE TABLE IF NOT EXISTS _rb_metrics (pipeline TEXT, scope TEXT, batch_id INTEGER, at_ms INTEGER,"
     " metrics TEXT, PRIMARY KEY (pipeline, scope, batch_id))",
+    # the Lambda batch layer: which generation of batch views serves times before which cutoff
+    "CREATE TABLE IF NOT EXISTS _rb_lambda (pipeline TEXT PRIMARY KEY, cutoff_ms INTEGER, generation INTEGER,"
+    " next_generation INTEGER, computed_ms INTEGER)",
 )
 METRICS_KEPT = 10_000  # per pipeline and scope: the newest micro-batches' figures
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def batch_table(output: str, generation: int) -> str:
+    """The table holding generation `generation` of an output's batch view."""
+    return f"{output}__b{generation}"
 
 
 class StoreError(RiverbedError):
@@ -136,6 +145,26 @@ class SqliteStore:
     def _tx(self) -> SqliteStore._Tx:
         return SqliteStore._Tx(self._conn())
 
+    def transaction(self) -> SqliteStore._Tx:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error) for riverbed's own
+        bookkeeping tables (versions, aliases); SQL text must be fixed, values bound."""
+        return self._tx()
+
+    def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a fixed read query with bound values."""
+        return self._conn().execute(sql, args).fetchall()
+
+    def drop_output(self, name: str) -> None:
+        """Delete an output: its table, its batch views and its registration."""
+        with self._tx() as db:
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = ? OR name LIKE ?)",
+                (name, f"{name}__b%"),
+            )]
+            for t in tables:
+                db.execute(f"DROP TABLE IF EXISTS {ident(t)}")
+            db.execute("DELETE FROM _rb_outputs WHERE name = ?", (name,))
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -177,7 +206,8 @@ class SqliteStore:
         return sorted(r[0] for r in self._conn().execute(q, args))
 
     # -- writes ---------------------------------------------------------------------------
-    def _upsert_sql(self, spec: OutputSpec) -> str:
+    def _upsert_sql(self, spec: OutputSpec, table: str | None = None) -> str:
+        """Merge one partial row into `table` (default: the output's own) by the spec's rules."""
         cols = spec.column_names
         sets = []
         for c in cols:
@@ -197,7 +227,7 @@ class SqliteStore:
         conflict = f"ON CONFLICT ({', '.join(ident(k) for k in spec.keys)}) DO "
         conflict += f"UPDATE SET {', '.join(sets)}" if sets else "NOTHING"
         return (
-            f"INSERT INTO {ident(spec.name)} ({', '.join(ident(c) for c in cols)}) "
+            f"INSERT INTO {ident(table or spec.name)} ({', '.join(ident(c) for c in cols)}) "
             f"VALUES ({', '.join('?' * len(cols))}) {conflict}"
         )
 
@@ -243,6 +273,64 @@ class SqliteStore:
                     (pipeline, scope, batch_id - METRICS_KEPT),
                 )
         return True
+
+    # -- the Lambda batch layer ----------------------------------------------------------
+    def lambda_state(self, pipeline: str) -> tuple[int, int] | None:
+        """(cutoff_ms, generation) of the pipeline's batch views, None before the first batch run."""
+        row = self._conn().execute(
+            "SELECT cutoff_ms, generation FROM _rb_lambda WHERE pipeline = ? AND generation IS NOT NULL",
+            (pipeline,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def install_batch_views(
+        self, pipeline: str, cutoff_ms: int, updates: Mapping[str, Iterable[Sequence[Any]]]
+    ) -> int:
+        """Write a new generation of batch views, then move the cutoff to it in one commit.
+
+        Readers keep the previous generation and cutoff until that commit and the new ones after:
+        never a half-written batch view. Older generations are dropped afterwards. Returns the
+        new generation number.
+        """
+        with self._tx() as db:  # allocate a generation, so two batch runs never share tables
+            row = db.execute(
+                "SELECT next_generation FROM _rb_lambda WHERE pipeline = ?", (pipeline,)
+            ).fetchone()
+            gen = (row[0] if row and row[0] else 0) + 1
+            db.execute(
+                "INSERT INTO _rb_lambda (pipeline, next_generation) VALUES (?, ?) "
+                "ON CONFLICT (pipeline) DO UPDATE SET next_generation = excluded.next_generation",
+                (pipeline, gen),
+            )
+        for name, rows in updates.items():
+            spec, table = self.spec(name), batch_table(name, gen)
+            with self._tx() as db:
+                cols = ", ".join(f"{ident(c)} {t}" for c, t in spec.columns)
+                keys = ", ".join(ident(k) for k in spec.keys)
+                db.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+                db.execute(f"CREATE TABLE {ident(table)} ({cols}, PRIMARY KEY ({keys}))")
+                db.executemany(self._upsert_sql(spec, table), rows)
+        with self._tx() as db:
+            old = db.execute("SELECT generation FROM _rb_lambda WHERE pipeline = ?", (pipeline,)).fetchone()
+            db.execute(
+                "UPDATE _rb_lambda SET cutoff_ms = ?, generation = ?, computed_ms = ? WHERE pipeline = ?",
+                (cutoff_ms, gen, time.time_ns() // 1_000_000, pipeline),
+            )
+        if old and old[0]:
+            with self._tx() as db:
+                for name in updates:
+                    db.execute(f"DROP TABLE IF EXISTS {ident(batch_table(name, old[0]))}")
+        return gen
+
+    def has_table(self, table: str) -> bool:
+        return self._conn().execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone() is not None
+
+    def output_pipeline(self, name: str) -> str | None:
+        """The pipeline that writes output `name`, None if no pipeline does."""
+        row = self._conn().execute("SELECT pipeline FROM _rb_outputs WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row[0]
 
     def metrics(self, pipeline: str, *, scope: str = "stream", limit: int = 100) -> list[dict[str, Any]]:
         """The newest micro-batches' figures, oldest first: batch_id, at_ms and what was recorded."""
@@ -319,8 +407,23 @@ class SqliteStore:
         """Rows of an output as dicts; `where` is column=value equality, `since` filters the first
         time column (epoch ms, >=). Column names are checked against the output's spec."""
         spec = self.spec(name)
-        cols = spec.column_names
-        clauses, args = [], []
+        return self.select(spec, ident(name), (), where=where, since=since, order_by=order_by, limit=limit)
+
+    def select(
+        self,
+        spec: OutputSpec,
+        source: str,
+        source_args: Sequence[Any],
+        *,
+        where: Mapping[str, Any] | None = None,
+        since: int | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """`rows()` over any source with the output's columns (a table, or a subquery built from
+        checked identifiers and bound `source_args`, e.g. the serving layer's batch+speed union)."""
+        name, cols = spec.name, spec.column_names
+        clauses, args = [], list(source_args)
         for c, v in (where or {}).items():
             if c not in cols:
                 raise InvalidArgument(f"{name} has no column {c!r}", hint=f"columns: {', '.join(cols)}")
@@ -335,7 +438,7 @@ class SqliteStore:
         for c in order:
             if c.lstrip("-") not in cols:
                 raise InvalidArgument(f"{name} has no column {c!r} to order by")
-        sql = f"SELECT {', '.join(ident(c) for c in cols)} FROM {ident(name)}"
+        sql = f"SELECT {', '.join(ident(c) for c in cols)} FROM {source}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY " + ", ".join(
@@ -344,3 +447,17 @@ class SqliteStore:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [dict(zip(cols, r, strict=True)) for r in self._conn().execute(sql, args)]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state of the store (a read transaction), so an answer
+        built from several tables never mixes before and after a writer's commit."""
+        conn = self._conn()
+        if conn.in_transaction:  # already inside one: reuse it
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
