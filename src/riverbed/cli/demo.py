@@ -17,7 +17,7 @@ import threading
 import time
 from importlib import resources
 
-from riverbed.cli._common import emit, note, opened_log, positive_int
+from riverbed.cli._common import emit, non_negative_int, note, opened_log, positive_int
 from riverbed.cli.ingest import rate_arg, stop_on_signals
 
 TOPIC = "logs"
@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="relearn the error baselines over the lake every S seconds (default: 60)")
     p.add_argument("--no-pipeline", action="store_true", help="only ingest and tail; do not start Spark")
     p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    p.add_argument("--port", type=non_negative_int, default=8050,
+                   help="dashboard port on 127.0.0.1 (default: 8050; 0 picks a free one)")
+    p.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     p.set_defaults(func=run)
 
 
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         threads = [threading.Thread(target=drive, args=pair, name=f"demo-{name}", daemon=True)
                    for name, pair in ingestors.items()]
         started = time.monotonic()
-        live = None
+        live = dashboard = None
         for t in threads:
             t.start()
         try:
@@ -118,10 +121,13 @@ def run(args: argparse.Namespace) -> int:
                 live = LivePipeline(log.url, home, parse_duration_ms(args.trigger), args.master)
                 note("starting Spark (a few seconds)...")
                 live.start()
+            dashboard = None if args.no_dashboard else _start_dashboard(home, log.url, args.port)
             with stop_on_signals(stop_all):
                 _loop(log, live, stop, started, args, history)
         finally:
             stop_all()
+            if dashboard is not None:
+                dashboard.stop()
             if live is not None:
                 live.stop()
             for t in threads:
@@ -137,6 +143,20 @@ def run(args: argparse.Namespace) -> int:
             note(f"  pipeline  {live.summary()}")
         note(f"the data stays in {home}: try `riverbed query alerts` or `riverbed consume {TOPIC} --max 5`")
     return 0
+
+
+def _start_dashboard(home, log_url: str, port: int):
+    """The dashboard in a thread on 127.0.0.1:PORT; a busy port is reported, not fatal to the demo."""
+    from riverbed.errors import ConfigError
+    from riverbed.web import serve_in_thread
+
+    try:
+        server = serve_in_thread(home=home, log=log_url, port=port)
+    except ConfigError as e:
+        note(f"dashboard: not started: {e} (or pass --no-dashboard)")
+        return None
+    note(f"dashboard: {server.url}")
+    return server
 
 
 def _loop(log, live, stop: threading.Event, started: float, args: argparse.Namespace, history: int) -> None:
