@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +70,24 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the session (installed first when missing, as root)."""
+    from riverbed.testing.postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().__enter__()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL tests skipped: {e}")
+    yield server
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()

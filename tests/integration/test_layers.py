@@ -202,3 +202,30 @@ def test_kappa_commands(spark, tmp_path: Path, lines) -> None:
     assert [v.version for v in versions("logwatch", home=tmp_path, log=url)] == ["v2"]
     assert not (tmp_path / "checkpoints" / "logwatch").exists()
     assert rb("rollback", "logwatch").returncode == 1  # v1 is gone: nothing to roll back to
+
+
+def test_postgresql_store_serves_views_and_versions(spark, tmp_path: Path, lines, postgres_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same Lambda and Kappa flow with the serving store on a real PostgreSQL server."""
+    monkeypatch.setenv("RIVERBED_STORE", postgres_url)
+    url = f"embedded://{tmp_path / 'log'}"
+    half = len(lines) // 2
+    append(url, lines[:half])
+    runner = Runner("logwatch", log=url, home=tmp_path, spark=spark)
+    assert type(runner.store).__name__ == "PostgresStore"
+    runner.start_stream(available_now=True, max_records_per_trigger=400).wait(300)
+    assert answer("level_counts", home=tmp_path) == level_counts(lines[:half])
+    mid = parse_line(lines[half // 2], default_year=YEAR).time + 25_000
+    run_batch_layer(runner, cutoff_ms=mid)
+    append(url, lines[half:])
+    runner.start_stream(available_now=True).wait(300)
+    assert answer("level_counts", home=tmp_path) == level_counts(lines)
+    assert answer("component_counts", home=tmp_path) == component_counts(lines)
+    assert not (tmp_path / "serving.db").exists()  # nothing went to SQLite
+
+    reprocess("logwatch", "v2", home=tmp_path, log=url, options={"level_window": "30 seconds"},
+              available_now=True, spark=spark)
+    switch("logwatch", "v2", home=tmp_path, log=url)
+    assert answer("level_counts", home=tmp_path) == level_counts(lines, 30_000)
+    rollback("logwatch", home=tmp_path)
+    assert answer("level_counts", home=tmp_path) == level_counts(lines)

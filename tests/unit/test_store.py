@@ -19,9 +19,20 @@ SPEC = OutputSpec(
 )
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """Stores of each kind: SQLite in a temp dir, PostgreSQL in a fresh database of a real server."""
+    if request.param == "sqlite":
+        return lambda: SqliteStore(tmp_path / "serving.db")
+    from riverbed.store.postgres import PostgresStore
+
+    url = request.getfixturevalue("postgres_url")
+    return lambda: PostgresStore(url)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "serving.db")
+def store(make_store) -> SqliteStore:
+    s = make_store()
     s.ensure_output("p", SPEC)
     return s
 
@@ -88,7 +99,7 @@ def test_bad_specs_are_rejected() -> None:
         OutputSpec("x", [("a", "INTEGER")], keys=["a"], measures={"a": "avg"})
 
 
-def test_first_and_last_by_time_merge_like_ohlc(tmp_path: Path) -> None:
+def test_first_and_last_by_time_merge_like_ohlc(make_store) -> None:
     spec = OutputSpec(
         "ohlc",
         [("w", "INTEGER"), ("open", "REAL"), ("open_t", "INTEGER"), ("close", "REAL"), ("close_t", "INTEGER"),
@@ -97,7 +108,7 @@ def test_first_and_last_by_time_merge_like_ohlc(tmp_path: Path) -> None:
         measures={"open": "first:open_t", "open_t": "min", "close": "last:close_t", "close_t": "max",
                   "high": "max"},
     )
-    s = SqliteStore(tmp_path / "s.db")
+    s = make_store()
     s.ensure_output("p", spec)
     # micro-batches arrive out of time order: the merge must not care
     s.apply_batch("p", 0, {"ohlc": [(0, 10.0, 500, 12.0, 700, 12.0)]})

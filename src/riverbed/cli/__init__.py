@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: sys.argv[1:]); returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.store:  # resolved once here: the option beats $RIVERBED_STORE everywhere below
+        os.environ["RIVERBED_STORE"] = args.store
     restore = _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)

@@ -73,6 +73,13 @@ def _add_global_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
         help=f"which log: embedded, embedded:///DIR or kafka://HOST:PORT [env: {ENV_LOG}] "
         "(default: embedded, under --home)",
     )
+    g.add_argument(
+        "--store",
+        metavar="URL",
+        default=default(None),
+        help="serving store: postgresql://USER:PASS@HOST:PORT/DB [env: RIVERBED_STORE] "
+        "(default: SQLite, serving.db under --home)",
+    )
     g.add_argument("--debug", action="store_true", default=default(False), help="show tracebacks on errors")
 
 

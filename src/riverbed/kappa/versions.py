@@ -61,7 +61,13 @@ def serving_version(pipeline: str, *, home: str | Path | None = None) -> str:
 def serving_store(pipeline: str, *, home: str | Path | None = None) -> SqliteStore:
     """The serving store of the version that answers `pipeline`'s queries now."""
     root = resolve_home(home)
-    return open_store(home=version_home(root, serving_version(pipeline, home=root)))
+    return open_store(home=root, version=serving_version(pipeline, home=root))
+
+
+def all_versions(home: str | Path | None = None) -> list[str]:
+    """Every version registered by a reprocess, of any pipeline (besides each one's v1)."""
+    rows = _registry(resolve_home(home)).read("SELECT DISTINCT version FROM _rb_versions ORDER BY version")
+    return [r[0] for r in rows]
 
 
 def _known(store: SqliteStore, pipeline: str) -> dict[str, tuple[dict[str, Any], int]]:
@@ -202,6 +208,7 @@ def drop(pipeline: str, version: str, *, home: str | Path | None = None) -> None
         for part in (vhome / "checkpoints" / pipeline, vhome / "lake" / pipeline):
             shutil.rmtree(part, ignore_errors=True)
     else:
+        open_store(home=root, version=version).destroy()
         shutil.rmtree(vhome, ignore_errors=True)
     with store.transaction() as db:
         db.execute("DELETE FROM _rb_versions WHERE pipeline = ? AND version = ?", (pipeline, version))

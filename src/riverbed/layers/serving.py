@@ -60,15 +60,14 @@ def query(
 
 def owner(view: str, root: Path) -> str:
     """The pipeline that writes `view`, looked up in the home's store, then in its versions'."""
-    homes = [root, *sorted((root / "versions").glob("*"))] if (root / "versions").exists() else [root]
+    from riverbed.kappa.versions import all_versions
+
     known: set[str] = set()
-    for h in homes:
-        if not (h / "serving.db").exists():
-            continue
-        store = open_store(home=h)
+    for version in ["v1", *all_versions(root)]:
+        store = open_store(home=root, version=version)
         pipeline = store.output_pipeline(view)
         if pipeline is not None:
-            return pipeline.split("@")[0]
+            return pipeline
         known.update(store.outputs())
     raise StoreError(f"no output named {view!r} under {root}",
                      hint=f"known outputs: {', '.join(sorted(known)) or 'none yet'}")

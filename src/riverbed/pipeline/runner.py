@@ -82,7 +82,7 @@ class Runner:
         self.version = version or "v1"
         self.home = version_home(self.root, version)
         self.log_url = absolute_log_url(log, str(self.root))
-        self.store = open_store(home=self.home)
+        self.store = open_store(home=self.root, version=self.version)
         self._spark = spark
         self._master = master
 

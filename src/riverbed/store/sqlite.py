@@ -117,6 +117,9 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._init_meta()
+
+    def _init_meta(self) -> None:
         with self._tx() as db:
             for ddl in _META_DDL:
                 db.execute(ddl)
@@ -157,13 +160,16 @@ class SqliteStore:
     def drop_output(self, name: str) -> None:
         """Delete an output: its table, its batch views and its registration."""
         with self._tx() as db:
-            tables = [r[0] for r in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = ? OR name LIKE ?)",
-                (name, f"{name}__b%"),
-            )]
+            tables = self._tables_like(db, name)
             for t in tables:
                 db.execute(f"DROP TABLE IF EXISTS {ident(t)}")
             db.execute("DELETE FROM _rb_outputs WHERE name = ?", (name,))
+
+    def destroy(self) -> None:
+        """Delete the whole store (a dropped pipeline version's)."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -207,27 +213,30 @@ class SqliteStore:
 
     # -- writes ---------------------------------------------------------------------------
     def _upsert_sql(self, spec: OutputSpec, table: str | None = None) -> str:
-        """Merge one partial row into `table` (default: the output's own) by the spec's rules."""
+        """Merge one partial row into `table` (default: the output's own) by the spec's rules.
+        The stored row's columns are qualified with the table name (PostgreSQL needs it)."""
         cols = spec.column_names
+        t = ident(table or spec.name)
         sets = []
         for c in cols:
             if c in spec.keys:
                 continue
             m = spec.measures.get(c, "replace")
             q = ident(c)
+            old = f"{t}.{q}"
             kind, _, by = m.partition(":")
-            if kind in ORDERED_MERGES:  # SQLite evaluates every SET expression on the old row
-                t, cmp = ident(by), "<" if kind == "first" else ">"
-                sets.append(f"{q} = CASE WHEN excluded.{t} {cmp} {t} THEN excluded.{q} ELSE {q} END")
+            if kind in ORDERED_MERGES:  # every SET expression reads the stored row as it was
+                tb, cmp = ident(by), "<" if kind == "first" else ">"
+                sets.append(f"{q} = CASE WHEN excluded.{tb} {cmp} {t}.{tb} THEN excluded.{q} ELSE {old} END")
                 continue
             sets.append(
-                {"sum": f"{q} = {q} + excluded.{q}", "min": f"{q} = min({q}, excluded.{q})",
-                 "max": f"{q} = max({q}, excluded.{q})", "replace": f"{q} = excluded.{q}"}[m]
+                {"sum": f"{q} = {old} + excluded.{q}", "min": f"{q} = min({old}, excluded.{q})",
+                 "max": f"{q} = max({old}, excluded.{q})", "replace": f"{q} = excluded.{q}"}[m]
             )
         conflict = f"ON CONFLICT ({', '.join(ident(k) for k in spec.keys)}) DO "
         conflict += f"UPDATE SET {', '.join(sets)}" if sets else "NOTHING"
         return (
-            f"INSERT INTO {ident(table or spec.name)} ({', '.join(ident(c) for c in cols)}) "
+            f"INSERT INTO {t} ({', '.join(ident(c) for c in cols)}) "
             f"VALUES ({', '.join('?' * len(cols))}) {conflict}"
         )
 
@@ -321,6 +330,13 @@ class SqliteStore:
                 for name in updates:
                     db.execute(f"DROP TABLE IF EXISTS {ident(batch_table(name, old[0]))}")
         return gen
+
+    def _tables_like(self, db: Any, name: str) -> list[str]:
+        """An output's table and its batch views' tables."""
+        return [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = ? OR name LIKE ? ESCAPE '\\')",
+            (name, f"{name}\\_\\_b%"),
+        )]
 
     def has_table(self, table: str) -> bool:
         return self._conn().execute(
