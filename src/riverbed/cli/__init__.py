@@ -39,6 +39,7 @@ COMMANDS: list[str] = [
     "rollback",
     "drop",
     "train",
+    "backtest",
     "demo",
     "serve",
 ]
