@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from riverbed.errors import InvalidArgument, RiverbedError
+from riverbed.errors import InvalidArgument
+from riverbed.store._bookkeeping import Bookkeeping
+from riverbed.store.spec import ORDERED_MERGES, OutputSpec, StoreError, batch_table, ident
 
-MERGES = ("sum", "min", "max", "replace")
-#: Plus "first:T" / "last:T": keep the value whose time column T is earliest / latest (e.g. OHLC's
-#: open and close); T itself should merge with "min" / "max".
-ORDERED_MERGES = ("first", "last")
-SQL_TYPES = ("INTEGER", "REAL", "TEXT", "BLOB")
+__all__ = ["OutputSpec", "SqliteStore", "StoreError", "batch_table", "ident"]
+
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS _rb_outputs (name TEXT PRIMARY KEY, pipeline TEXT, spec TEXT)",
     "CREATE TABLE IF NOT EXISTS _rb_batches (pipeline TEXT, scope TEXT, batch_id INTEGER,"
@@ -40,77 +37,9 @@ _META_DDL = (
     " next_generation INTEGER, computed_ms INTEGER)",
 )
 METRICS_KEPT = 10_000  # per pipeline and scope: the newest micro-batches' figures
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def batch_table(output: str, generation: int) -> str:
-    """The table holding generation `generation` of an output's batch view."""
-    return f"{output}__b{generation}"
-
-
-class StoreError(RiverbedError):
-    """The serving store could not do what was asked."""
-
-
-def ident(name: str) -> str:
-    """Quote `name` as an SQL identifier after checking it is a plain name."""
-    if not _IDENT.match(name or ""):
-        raise InvalidArgument(
-            f"{name!r} is not a valid table or column name", hint="use letters, digits and _"
-        )
-    return f'"{name}"'
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """An output table: key columns identify a row; measures say how partial values merge."""
-
-    name: str
-    columns: Sequence[tuple[str, str]]  # (name, SQL type) in order
-    keys: Sequence[str]
-    measures: Mapping[str, str] = field(default_factory=dict)  # column -> a merge in MERGES, first:T, last:T
-    time_columns: Sequence[str] = ()  # epoch-ms INTEGER columns shown as ISO 8601
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple((c, t) for c, t in self.columns))
-        object.__setattr__(self, "keys", tuple(self.keys))
-        object.__setattr__(self, "measures", dict(self.measures))
-        object.__setattr__(self, "time_columns", tuple(self.time_columns))
-        names = [c for c, _ in self.columns]
-        ident(self.name)
-        for c, t in self.columns:
-            ident(c)
-            if t not in SQL_TYPES:
-                raise InvalidArgument(f"column {c} of {self.name}: type {t!r} is not one of {SQL_TYPES}")
-        for c in [*self.keys, *self.measures, *self.time_columns]:
-            if c not in names:
-                raise InvalidArgument(f"output {self.name}: {c!r} is not one of its columns {names}")
-        for c, m in self.measures.items():
-            kind, _, by = m.partition(":")
-            if m in MERGES or (kind in ORDERED_MERGES and by in names and by != c):
-                continue
-            raise InvalidArgument(
-                f"output {self.name}: merge {m!r} for {c} is not one of {MERGES}, first:T or last:T",
-                hint="T is another column of the output holding the value's time",
-            )
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c for c, _ in self.columns]
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"columns": list(map(list, self.columns)), "keys": list(self.keys),
-             "measures": dict(self.measures), "time_columns": list(self.time_columns)}
-        )
-
-    @classmethod
-    def from_json(cls, name: str, text: str) -> OutputSpec:
-        d = json.loads(text)
-        return cls(name, [tuple(c) for c in d["columns"]], d["keys"], d["measures"], d["time_columns"])
-
-
-class SqliteStore:
+class SqliteStore(Bookkeeping):
     """Outputs of every pipeline in one SQLite file (WAL: many readers while one writer updates)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -283,54 +212,6 @@ class SqliteStore:
                 )
         return True
 
-    # -- the Lambda batch layer ----------------------------------------------------------
-    def lambda_state(self, pipeline: str) -> tuple[int, int] | None:
-        """(cutoff_ms, generation) of the pipeline's batch views, None before the first batch run."""
-        row = self._conn().execute(
-            "SELECT cutoff_ms, generation FROM _rb_lambda WHERE pipeline = ? AND generation IS NOT NULL",
-            (pipeline,),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def install_batch_views(
-        self, pipeline: str, cutoff_ms: int, updates: Mapping[str, Iterable[Sequence[Any]]]
-    ) -> int:
-        """Write a new generation of batch views, then move the cutoff to it in one commit.
-
-        Readers keep the previous generation and cutoff until that commit and the new ones after:
-        never a half-written batch view. Older generations are dropped afterwards. Returns the
-        new generation number.
-        """
-        with self._tx() as db:  # allocate a generation, so two batch runs never share tables
-            row = db.execute(
-                "SELECT next_generation FROM _rb_lambda WHERE pipeline = ?", (pipeline,)
-            ).fetchone()
-            gen = (row[0] if row and row[0] else 0) + 1
-            db.execute(
-                "INSERT INTO _rb_lambda (pipeline, next_generation) VALUES (?, ?) "
-                "ON CONFLICT (pipeline) DO UPDATE SET next_generation = excluded.next_generation",
-                (pipeline, gen),
-            )
-        for name, rows in updates.items():
-            spec, table = self.spec(name), batch_table(name, gen)
-            with self._tx() as db:
-                cols = ", ".join(f"{ident(c)} {t}" for c, t in spec.columns)
-                keys = ", ".join(ident(k) for k in spec.keys)
-                db.execute(f"DROP TABLE IF EXISTS {ident(table)}")
-                db.execute(f"CREATE TABLE {ident(table)} ({cols}, PRIMARY KEY ({keys}))")
-                db.executemany(self._upsert_sql(spec, table), rows)
-        with self._tx() as db:
-            old = db.execute("SELECT generation FROM _rb_lambda WHERE pipeline = ?", (pipeline,)).fetchone()
-            db.execute(
-                "UPDATE _rb_lambda SET cutoff_ms = ?, generation = ?, computed_ms = ? WHERE pipeline = ?",
-                (cutoff_ms, gen, time.time_ns() // 1_000_000, pipeline),
-            )
-        if old and old[0]:
-            with self._tx() as db:
-                for name in updates:
-                    db.execute(f"DROP TABLE IF EXISTS {ident(batch_table(name, old[0]))}")
-        return gen
-
     def _tables_like(self, db: Any, name: str) -> list[str]:
         """An output's table and its batch views' tables."""
         return [r[0] for r in db.execute(
@@ -347,15 +228,6 @@ class SqliteStore:
         """The pipeline that writes output `name`, None if no pipeline does."""
         row = self._conn().execute("SELECT pipeline FROM _rb_outputs WHERE name = ?", (name,)).fetchone()
         return None if row is None else row[0]
-
-    def metrics(self, pipeline: str, *, scope: str = "stream", limit: int = 100) -> list[dict[str, Any]]:
-        """The newest micro-batches' figures, oldest first: batch_id, at_ms and what was recorded."""
-        rows = self._conn().execute(
-            "SELECT batch_id, at_ms, metrics FROM _rb_metrics WHERE pipeline = ? AND scope = ? "
-            "ORDER BY batch_id DESC LIMIT ?",
-            (pipeline, scope, int(limit)),
-        ).fetchall()
-        return [{"batch_id": b, "at_ms": at, **json.loads(m)} for b, at, m in reversed(rows)]
 
     def replace(self, updates: Mapping[str, Iterable[Sequence[Any]]], derived: Sequence[str] = ()) -> None:
         """Replace the whole contents of each named output, atomically (a batch recompute)."""
@@ -394,21 +266,6 @@ class SqliteStore:
     def execute_script(self, sql: str) -> None:
         """Run a pipeline's own fixed DDL (e.g. a table it maintains beside its outputs)."""
         self._conn().executescript(sql)
-
-    def last_batch(self, pipeline: str, scope: str = "stream") -> int | None:
-        row = self._conn().execute(
-            "SELECT batch_id FROM _rb_batches WHERE pipeline = ? AND scope = ?", (pipeline, scope)
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def state(self, pipeline: str) -> dict[str, Any]:
-        rows = self._conn().execute("SELECT key, value FROM _rb_state WHERE pipeline = ?", (pipeline,))
-        return {k: json.loads(v) for k, v in rows}
-
-    def set_state(self, pipeline: str, values: Mapping[str, Any]) -> None:
-        with self._tx() as db:
-            for k, v in values.items():
-                db.execute("INSERT OR REPLACE INTO _rb_state VALUES (?, ?, ?)", (pipeline, k, json.dumps(v)))
 
     # -- reads ----------------------------------------------------------------------------
     def rows(
