@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from riverbed.apps.bitcoin.history import HistorySource
-from riverbed.apps.bitcoin.simulate import crossover, simulate
+from riverbed.apps.bitcoin.simulate import crossover, load_strategy, simulate
+from riverbed.cli import main
 from riverbed.connectors.ingest import Ingestor
+from riverbed.errors import InvalidArgument
 from riverbed.log import TopicConfig, open_log
 from riverbed.pipeline.runner import Runner
+from riverbed.store import open_store
 
 DATA = Path(__file__).parent.parent / "data" / "bitcoin"
 TRADES = DATA / "bitstamp_btcusd_trades_2011-09_to_2012-05.csv"
@@ -98,7 +101,7 @@ def test_trades_match_plain_python_simulation(batch: dict[str, list[dict]]) -> N
     assert 0 < summary["BTC-USD"]["max_drawdown_pct"] <= 100
 
 
-@pytest.mark.parametrize("per_trigger", [2_500, 7_000])
+@pytest.mark.parametrize("per_trigger", [4_000, 6_000])
 def test_stream_equals_batch(spark, history: str, batch, tmp_path: Path, per_trigger: int) -> None:
     runner = Runner("bitcoin", log=history, home=tmp_path, spark=spark)
     handle = runner.start_stream(available_now=True, max_records_per_trigger=per_trigger)
@@ -112,3 +115,50 @@ def test_stream_equals_batch(spark, history: str, batch, tmp_path: Path, per_tri
         assert exact(got) == exact(batch[name]), name
         pairs = zip(got, batch[name], strict=True)
         assert all(math.isclose(a["volume"], b["volume"], rel_tol=1e-12) for a, b in pairs)
+
+
+BUY_AND_HOLD = """
+def buy_once(rows, state):
+    state["seen"] = state.get("seen", 0) + 1
+    return "buy" if state["seen"] == 1 else None
+"""
+
+
+def test_backtest_cli_runs_a_strategy_module(spark, history: str, tmp_path: Path, capsys) -> None:
+    strategy = tmp_path / "mystrategies.py"
+    strategy.write_text(BUY_AND_HOLD)
+    rc = main(["--log", history, "--home", str(tmp_path), "backtest", "bitcoin",
+               "--strategy", f"{strategy}:buy_once", "--from", "2012-01-01T00:00:00Z", "--fee", "0.002"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "BTC-USD" in out and "BTC-BARS" in out
+    store = open_store(home=tmp_path)
+    [trade] = store.rows("btc_trades", where={"product": "BTC-USD"})
+    # independently from the CSV: bought at the open of the 2nd minute with trades in 2012, held
+    t0 = 1_325_376_000  # 2012-01-01T00:00:00Z
+    minutes: dict[int, list[float]] = defaultdict(list)
+    with open(TRADES, newline="") as f:
+        for ts, price, _ in csv.reader(f):
+            if int(ts) >= t0:
+                minutes[int(ts) // 60].append(float(price))
+    starts = sorted(minutes)
+    fill, last = minutes[starts[1]][0], minutes[starts[-1]][-1]
+    assert (trade["side"], trade["price"]) == ("buy", fill)
+    [summary] = store.rows("btc_summary", where={"product": "BTC-USD"})
+    assert math.isclose(summary["final_equity"], 10_000 / (fill * 1.002) * last, rel_tol=1e-12)
+    assert summary["trades"] == 1 and math.isclose(summary["fees"], 10_000 - 10_000 / 1.002, rel_tol=1e-9)
+
+
+def test_strategy_errors_name_the_function() -> None:
+    with pytest.raises(InvalidArgument, match="cannot import strategy module 'no_such_module'"):
+        load_strategy("no_such_module:f")
+    with pytest.raises(InvalidArgument, match="is not MODULE:FUNC"):
+        load_strategy("crossover_without_colon")
+    windows = [{"product": "X", "window_start": i * 60_000, "window_end": (i + 1) * 60_000, "open": 1.0,
+                "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0, "trades": 1, "open_time": i * 60_000}
+               for i in range(3)]
+
+    def hold(rows, state):
+        return "hold"
+
+    with pytest.raises(InvalidArgument, match="strategy hold returned 'hold' for X"):
+        simulate(windows, hold)
