@@ -352,7 +352,7 @@ def test_demo_runs_logwatch_end_to_end(tmp_path: Path) -> None:
     """The full demo: logs in, the streaming pipeline, live window counts; stops cleanly on Ctrl-C."""
     from riverbed.store import SqliteStore
 
-    proc = _riverbed("demo", "--trigger", "1s", "--history", "60", "--home", str(tmp_path),
+    proc = _riverbed("demo", "--trigger", "1s", "--history", "60", "--home", str(tmp_path), "--port", "0",
                      home=tmp_path / "unused")
     db = tmp_path / "serving.db"
     deadline = time.monotonic() + 180

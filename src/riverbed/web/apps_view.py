@@ -46,10 +46,11 @@ def panel(store: SqliteStore, app: str, now_ms: int, **options: Any) -> dict[str
             "dead_letters": state.get("dead_letters_parse", 0) + state.get("dead_letters_late", 0), **body}
 
 
-def _part(present: set[str], name: str, read: Callable[[], Any], empty: Any = ()) -> Any:
-    """`read()` if output `name` exists; its error message instead of failing the whole panel."""
+def _part(present: set[str], name: str, read: Callable[[], Any], empty: Any) -> Any:
+    """`read()` if output `name` exists, else `empty`; a part that cannot be read says why instead
+    of failing the whole panel."""
     if name not in present:
-        return {"missing": True, "rows": list(empty)} if isinstance(empty, tuple) else empty
+        return empty
     try:
         return read()
     except RiverbedError as e:

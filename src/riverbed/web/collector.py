@@ -114,6 +114,11 @@ class Collector:
         if not fresh and self._snapshot is not None:
             return self._snapshot
         pipelines = self.pipelines()
+        shown = {}  # versions of pipelines that run or have versions (a reprocessed one may not run)
+        for p in pipelines:
+            v = self._safe(self.versions, p["name"])
+            if v.get("versions") or p["status"] != "not running":
+                shown[p["name"]] = v
         return {
             "time_ms": now_ms(),
             "apps": {name: self._safe(self.app, name) for name in apps_view.APPS},
@@ -123,8 +128,7 @@ class Collector:
                 "pipelines": pipelines,
                 "metrics": {p["name"]: self.metrics(p["name"], 120)
                             for p in pipelines if p["status"] != "not running"},
-                "versions": {p["name"]: self._safe(self.versions, p["name"])
-                             for p in pipelines if p["status"] != "not running"},
+                "versions": shown,
                 "dead_letters": self.dead_letters(),
             },
         }
@@ -134,7 +138,7 @@ class Collector:
         try:
             return fn(*args)
         except Exception as e:  # one broken panel must not blank the page: show why instead
-            log_.warning("dashboard: %s(%s) failed: %s", getattr(fn, "__name__", fn), args, e)
+            log_.debug("dashboard: %s%s failed: %s", getattr(fn, "__name__", fn), args, e)
             return {"status": "error", "error": f"{type(e).__name__}: {e}"}
 
     # -- the background sampler ------------------------------------------------------------

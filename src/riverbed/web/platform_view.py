@@ -157,7 +157,8 @@ def dead_letters(log: Log, sample: int = 5) -> list[dict[str, Any]]:
             start = max(p.start_offset, p.end_offset - sample)
             if start < p.end_offset:
                 newest.extend(log.read(name, p.partition, start, sample))
-        items = sorted((as_dead_letter(r) for r in newest), key=lambda d: d.time_ms or 0, reverse=True)
+        items = sorted((as_dead_letter(r) for r in newest), key=lambda d: (d.time_ms or 0, d.offset),
+                       reverse=True)
         out.append({
             "topic": name, "source_topic": name[: -len(DLQ_SUFFIX)], "count": info.records,
             "sample": [

@@ -58,7 +58,7 @@ const RB = (() => {
     let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
     if (opts.zero !== false && y0 > 0) y0 = 0;
     if (y1 === y0) { y1 += 1; y0 -= opts.zero === false ? 1 : 0; }
-    if (x1 === x0) { x1 += 1; x0 -= 1; }
+    if (x1 === x0) { const pad = opts.time === false ? 1 : 30000; x1 += pad; x0 -= pad; }
     const pad = (y1 - y0) * 0.05; y1 += pad; if (opts.zero === false) y0 -= pad;
     const X = (x) => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r);
     const Y = (y) => H - m.b - (y - y0) / (y1 - y0) * (H - m.t - m.b);

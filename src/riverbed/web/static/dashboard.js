@@ -196,14 +196,16 @@ function drawVersions(pf) {
   el.innerHTML = names.map((name) => {
     const v = all[name];
     if (!v.available) return `<p class="muted" data-testid="versions-${esc(name)}">${esc(name)}: ${esc(v.reason || v.error || "")}</p>`;
-    const hasPrev = v.versions.some((x) => x.status === "previous");
+    // rollback is offered whenever something other than v1 serves or a previous version is listed;
+    // riverbed.kappa decides, and says why when it refuses
+    const canRollback = v.versions.some((x) => x.status === "previous" || (x.status === "serving" && x.version !== "v1"));
     const rows = v.versions.map((x) => `<tr data-testid="version-${esc(name)}-${esc(x.version)}"><td>${esc(x.version)}</td>` +
       `<td><span class="badge ${esc(x.status)}">${esc(x.status)}</span></td><td>${esc(fmt(x.lag))}</td>` +
       `<td>${x.created_ms ? esc(new Date(x.created_ms).toISOString().replace("T", " ").slice(0, 19)) : "–"}</td><td>` +
       (x.status === "serving" ? "" : `<button data-act="switch" data-pipeline="${esc(name)}" data-version="${esc(x.version)}"` +
         `${x.status === "catching-up" ? ' disabled title="still catching up"' : ""}>switch to ${esc(x.version)}</button>`) +
       "</td></tr>").join("");
-    return `<h4>${esc(name)} <button data-act="rollback" data-pipeline="${esc(name)}"${hasPrev ? "" : " disabled"}>rollback</button></h4>` +
+    return `<h4>${esc(name)} <button data-act="rollback" data-pipeline="${esc(name)}"${canRollback ? "" : " disabled"}>rollback</button></h4>` +
       `<table class="grid-table" data-testid="versions-${esc(name)}"><thead><tr><th>version</th><th>status</th><th>lag</th>` +
       `<th>created</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
   }).join("");
