@@ -5,7 +5,10 @@ trained while the stream runs is picked up at a micro-batch boundary, nothing lo
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 
 from riverbed.apps.buzz import model
 from riverbed.apps.buzz.pipeline import build
+from riverbed.cli import main
 from riverbed.log import Record, TopicConfig, open_log
 from riverbed.pipeline.runner import Runner
 from riverbed.testing import read_topic
@@ -114,7 +118,7 @@ def mixed(spark, tmp_path_factory):
         lg.append("posts", [Record(x) for x in posts + BAD_POSTS])
         lg.append("meetup", [Record(x) for x in rsvps])
     texts = spark.createDataFrame([(json.loads(p)["text"],) for p in posts], "text string")
-    info = model.train(spark, home, texts, k=3, seed=7)
+    info = model.train(spark, home, texts, k=3, seed=7, max_iter=5)
     # the samples are from 2016, 2020 and 2021: allow that much lateness so none is dead-lettered
     runner = Runner(build(model_home=home, lateness_ms=10**13), log=url, home=home, spark=spark)
     handle = runner.start_stream(available_now=True, max_records_per_trigger=250)
@@ -175,12 +179,12 @@ def test_hot_swap_at_a_batch_boundary(spark, tmp_path: Path) -> None:
         lg.create_topic("posts", TopicConfig(partitions=1))
         lg.append("posts", [Record(x) for x in first])
     texts = spark.createDataFrame([(json.loads(p)["text"],) for p in posts], "text string")
-    assert model.train(spark, tmp_path, texts, k=3, seed=1)["version"] == "v1"
+    assert model.train(spark, tmp_path, texts, k=3, seed=1, max_iter=5)["version"] == "v1"
     runner = Runner(build(topics="posts", model_home=tmp_path), log=url, home=tmp_path, spark=spark)
     handle = runner.start_stream(trigger_ms=100, max_records_per_trigger=25)
     try:
         _until(lambda: sum(s.records for s in handle.history) >= 25, handle)
-        assert model.train(spark, tmp_path, texts, k=4, seed=2)["version"] == "v2"  # stream keeps going
+        assert model.train(spark, tmp_path, texts, k=4, seed=2, max_iter=5)["version"] == "v2"  # stream keeps going
         assert model.current_version(tmp_path) == "v2"
         with open_log(url) as lg:
             lg.append("posts", [Record(x) for x in second])
@@ -211,3 +215,34 @@ def _until(cond, handle, timeout: float = 120.0) -> None:
         assert handle.query.isActive, handle.query.exception()
         assert time.monotonic() < deadline, "timed out waiting for the stream"
         time.sleep(0.2)
+
+
+def test_cli_train_and_sql_over_the_lake_and_store(mixed, capsys) -> None:
+    """`riverbed train buzz` in-process (the session is shared), `riverbed sql` as a real process."""
+    home = mixed["home"]
+    before = model.current_version(home)
+    assert main(["--home", str(home), "train", "buzz", "--clusters", "3", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    new = model.current_version(home)
+    assert new != before and new in {f"v{n}" for n in model.versions(home)} and "top terms" in out
+    m = model.metrics(home)
+    assert m["k"] == 3 and m["documents"] > 200 and m["version"] == new
+
+    query = ("SELECT type AS k, sum(count) AS n FROM buzz_event_types GROUP BY type "
+             "UNION ALL SELECT source, count(*) FROM buzz GROUP BY source ORDER BY k")
+    env = {**os.environ, "RIVERBED_HOME": str(home)}
+    env.pop("RIVERBED_STORE", None)
+    r = subprocess.run([sys.executable, "-m", "riverbed", "sql", query, "--json"], capture_output=True,
+                       text=True, env=env, timeout=180)
+    assert r.returncode == 0, r.stderr
+    got = {row["k"]: row["n"] for row in map(json.loads, r.stdout.splitlines())}
+    gh = [json.loads(x) for x in (DATA / "github/gharchive_2016-07-07_2000events_slim.jsonl")
+          .read_bytes().splitlines()[:300]]
+    expected = dict(Counter(e["type"] for e in gh))
+    expected.update({"github": 300, "twitter": 100, "meetup": 5})
+    assert got == expected
+
+    # a wrong query: one line naming the problem and the views there are (in-process: no new JVM)
+    assert main(["--home", str(home), "sql", "SELECT nope FROM buzz_terms"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("riverbed: error: SQL error") and "buzz_terms" in last

@@ -39,6 +39,7 @@ COMMANDS: list[str] = [
     "rollback",
     "drop",
     "train",
+    "shell",
     "backtest",
     "demo",
     "serve",

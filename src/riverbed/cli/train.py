@@ -1,4 +1,4 @@
-"""`riverbed train logwatch`: learn a model in batch over the lake, for the stream to use."""
+"""`riverbed train logwatch|buzz`: learn a model in batch over the lake, for the stream to use."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
-        help="learn an app's model in batch over the lake (logwatch: error baselines)",
+        help="learn an app's model in batch over the lake (logwatch: error baselines; buzz: text clusters)",
         description="logwatch: per component, mean + k*stddev of errors per window over the lake; "
-        "the stream raises an alert when a window's errors exceed it.",
+        "the stream raises an alert when a window's errors exceed it.\n"
+        "buzz: an MLlib pipeline (clean, tokenise, stop words, TF-IDF, KMeans) over the lake's posts and "
+        "event texts, saved as <home>/models/buzz/v<N> with metrics.json and made current; a running "
+        "stream picks it up at its next micro-batch.",
     )
-    p.add_argument("app", choices=["logwatch"], help="which app's model")
+    p.add_argument("app", choices=["logwatch", "buzz"], help="which app's model")
     p.add_argument("--k", type=float, default=3.0, help="standard deviations above the mean (default: 3)")
     p.add_argument("--window", type=int, default=60, metavar="SECONDS", help="window length (default: 60)")
+    p.add_argument("--clusters", type=int, default=4, metavar="K", help="buzz: KMeans clusters (default: 4)")
+    p.add_argument("--seed", type=int, default=1, help="buzz: KMeans seed (default: 1)")
     p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.app == "buzz":
+        from riverbed.apps.buzz.cli import train_command
+
+        return train_command(args)
     from riverbed.apps.logwatch.baseline import train_baseline
     from riverbed.cli._common import emit, table
     from riverbed.config import resolve_home
