@@ -40,11 +40,17 @@ class VersionInfo:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+_READY: set[str] = set()  # stores whose registry tables this process has created
+
+
 def _registry(root: Path) -> SqliteStore:
+    """The home's own store, which holds the version registry and the serving aliases."""
     store = open_store(home=root)
-    with store.transaction() as db:  # the registry lives in the home's own store
-        for ddl in _DDL:
-            db.execute(ddl)
+    if str(store.path) not in _READY:
+        with store.transaction() as db:
+            for ddl in _DDL:
+                db.execute(ddl)
+        _READY.add(str(store.path))
     return store
 
 
