@@ -184,7 +184,8 @@ def test_hot_swap_at_a_batch_boundary(spark, tmp_path: Path) -> None:
     handle = runner.start_stream(trigger_ms=100, max_records_per_trigger=25)
     try:
         _until(lambda: sum(s.records for s in handle.history) >= 25, handle)
-        assert model.train(spark, tmp_path, texts, k=4, seed=2, max_iter=5)["version"] == "v2"  # stream keeps going
+        # the stream keeps going while v2 is trained
+        assert model.train(spark, tmp_path, texts, k=4, seed=2, max_iter=5)["version"] == "v2"
         assert model.current_version(tmp_path) == "v2"
         with open_log(url) as lg:
             lg.append("posts", [Record(x) for x in second])
