@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 
 from riverbed.errors import InvalidArgument
@@ -26,11 +27,16 @@ def pipeline_names() -> list[str]:
     return sorted({*_BUILTIN, *_REGISTERED})
 
 
-def get_pipeline(name: str, **options: object) -> Pipeline:
-    """Build the named pipeline; `options` go to its factory (e.g. topic="logs")."""
+def get_pipeline(name: str, *, context: dict[str, object] | None = None, **options: object) -> Pipeline:
+    """Build the named pipeline; `options` go to its factory (e.g. topic="logs"). `context` entries
+    (e.g. model_home, the riverbed home of the run) go to the factory only if it takes them."""
     if name in _REGISTERED:
-        return _REGISTERED[name](**options)
-    if name not in _BUILTIN:
+        factory = _REGISTERED[name]
+    elif name in _BUILTIN:
+        module, func = _BUILTIN[name].split(":")
+        factory = getattr(importlib.import_module(module), func)
+    else:
         raise InvalidArgument(f"no pipeline named {name!r}", hint=f"known: {', '.join(pipeline_names())}")
-    module, func = _BUILTIN[name].split(":")
-    return getattr(importlib.import_module(module), func)(**options)
+    params = inspect.signature(factory).parameters
+    extra = {k: v for k, v in (context or {}).items() if k in params and k not in options}
+    return factory(**options, **extra)

@@ -77,8 +77,9 @@ class Runner:
         <home>/versions/<version>, on the same log. None or "v1" is the home itself."""
         from riverbed.spark.datasource import absolute_log_url
 
-        self.pipeline = get_pipeline(pipeline, **options) if isinstance(pipeline, str) else pipeline
         self.root = resolve_home(home)
+        self.pipeline = (get_pipeline(pipeline, context={"model_home": self.root}, **options)
+                         if isinstance(pipeline, str) else pipeline)
         self.version = version or "v1"
         self.home = version_home(self.root, version)
         self.log_url = absolute_log_url(log, str(self.root))
