@@ -92,6 +92,11 @@ def opened_log(args: argparse.Namespace) -> Iterator[Log]:
         yield log
 
 
+def add_master_option(p: argparse.ArgumentParser) -> None:
+    """`--master`, for the commands that start Spark."""
+    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+
+
 def non_negative_int(text: str) -> int:
     """argparse type: a whole number >= 0."""
     try:

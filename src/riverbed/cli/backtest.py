@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from riverbed.cli._common import emit, table
+from riverbed.cli._common import add_master_option, emit, table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cash", type=float, default=10_000.0, help="starting cash per product (10000)")
     p.add_argument("--from", dest="time_from", metavar="T", help="event time from (ISO 8601 or epoch ms)")
     p.add_argument("--to", dest="time_to", metavar="T", help="event time before (ISO 8601 or epoch ms)")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.set_defaults(func=run)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from riverbed.cli._common import add_master_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -16,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("pipeline", metavar="PIPELINE", help="pipeline name, e.g. logwatch")
     p.add_argument("--cutoff", metavar="T", help="recompute times before T (ISO 8601 or epoch ms)")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.set_defaults(func=run)
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from importlib import resources
 
-from riverbed.cli._common import emit, non_negative_int, note, opened_log, positive_int
+from riverbed.cli._common import add_master_option, emit, non_negative_int, note, opened_log, positive_int
 from riverbed.cli.ingest import rate_arg, stop_on_signals
 
 TOPIC = "logs"
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--train-every", type=float, default=60.0, metavar="S",
                    help="relearn the error baselines over the lake every S seconds (default: 60)")
     p.add_argument("--no-pipeline", action="store_true", help="only ingest and tail; do not start Spark")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.add_argument("--port", type=non_negative_int, default=8050,
                    help="dashboard port on 127.0.0.1 (default: 8050; 0 picks a free one)")
     p.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")

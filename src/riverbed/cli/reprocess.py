@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from riverbed.cli._common import add_master_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "e.g. level_window='30 seconds'")
     p.add_argument("--available-now", action="store_true", help="catch up with the log, then exit")
     p.add_argument("--trigger", default="1s", help="micro-batch interval once caught up (default: 1s)")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.set_defaults(func=run)
 
 

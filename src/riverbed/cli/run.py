@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from riverbed.cli._common import positive_int
+from riverbed.cli._common import add_master_option, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="batch: event time from (ISO 8601 or epoch ms)")
     p.add_argument("--to", dest="time_to", metavar="T",
                    help="batch: event time before (ISO 8601 or epoch ms)")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riverbed.cli._common import positive_int
+from riverbed.cli._common import add_master_option, positive_int
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog='example:\n  riverbed shell\n  >>> sql("SELECT term, sum(count) n FROM buzz_terms '
         'GROUP BY term ORDER BY n DESC").show()',
     )
-    sh.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(sh)
     sh.set_defaults(func=run_shell)
     q = subparsers.add_parser(
         "sql", help="run one Spark SQL query over the lake and the serving store, print the rows",
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("query", help="one Spark SQL statement")
     q.add_argument("--json", action="store_true", help="one JSON object per row")
     q.add_argument("--limit", type=positive_int, default=1000, help="print at most N rows (default: 1000)")
-    q.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(q)
     q.set_defaults(func=run_sql)
 
 

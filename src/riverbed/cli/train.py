@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from riverbed.cli._common import add_master_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -21,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--window", type=int, default=60, metavar="SECONDS", help="window length (default: 60)")
     p.add_argument("--clusters", type=int, default=4, metavar="K", help="buzz: KMeans clusters (default: 4)")
     p.add_argument("--seed", type=int, default=1, help="buzz: KMeans seed (default: 1)")
-    p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")
+    add_master_option(p)
     p.set_defaults(func=run)
 
 
