@@ -14,6 +14,7 @@ _BUILTIN: dict[str, str] = {
     "logwatch": "riverbed.apps.logwatch.pipeline:build",
     "bitcoin": "riverbed.apps.bitcoin.pipeline:build",
     "buzz": "riverbed.apps.buzz.pipeline:build",
+    "ysb": "riverbed.apps.ysb.pipeline:build",
 }
 _REGISTERED: dict[str, Callable[..., Pipeline]] = {}
 

@@ -1,0 +1,1 @@
+"""The Yahoo Streaming Benchmark app: its event generator and its query as a pipeline."""

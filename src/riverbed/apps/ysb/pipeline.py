@@ -1,0 +1,85 @@
+"""The Yahoo Streaming Benchmark query as a riverbed pipeline: keep `view` events, project
+(ad_id, event_time), join ad -> campaign (a broadcast of the generator's 1,000-row table for the
+same seed, instead of YSB's Redis), count per campaign per 10 s tumbling event-time window.
+
+Output (serving store table):
+    ysb_counts  campaign_id, window_start, window_end, count (merged "sum"),
+                updated_ms (merged "max": wall-clock ms when the micro-batch computed it)
+YSB's latency of a window is updated_ms - window_end, in ms (its last update after the window closed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from riverbed.pipeline.definition import Output, Pipeline
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+FIELDS = ("user_id", "page_id", "ad_id", "ad_type", "event_type", "event_time", "ip_address")
+JSON_DDL = ", ".join(f"{f} string" for f in FIELDS)
+
+
+def parse(df: DataFrame) -> DataFrame:
+    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw)."""
+    from pyspark.sql import functions as F
+
+    raw = F.col("value").cast("string")
+    e = df.select("topic", "partition", "offset", raw.alias("raw"), F.from_json(raw, JSON_DDL).alias("e"))
+    ms = F.col("e.event_time").try_cast("bigint")
+    missing = [F.when(F.col(f"e.{f}").isNull(), F.lit(f)) for f in ("ad_id", "event_type", "event_time")]
+    error = (
+        F.when(F.col("raw").isNull(), F.lit("ysb: empty record"))
+        .when(F.col("e").isNull() | F.coalesce(*[F.col(f"e.{f}") for f in FIELDS]).isNull(),
+              F.lit("ysb: not a JSON object with YSB's fields"))
+        .when(F.concat_ws(",", *missing) != "",
+              F.concat(F.lit("ysb: missing field(s) "), F.concat_ws(",", *missing)))
+        .when(ms.isNull(), F.concat(F.lit("ysb: event_time is not epoch ms: "), F.col("e.event_time")))
+    )
+    return e.select(
+        "topic", "partition", "offset",
+        *[F.col(f"e.{f}").alias(f) for f in FIELDS if f != "event_time"],
+        F.timestamp_millis(ms).alias("event_time"),
+        error.alias("error"), "raw",
+    )
+
+
+def build(topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000) -> Pipeline:
+    """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table)."""
+    cache: dict[int, DataFrame] = {}
+
+    def campaigns(spark) -> DataFrame:  # built once per session: 1,000 rows, broadcast to the join
+        key = id(spark)
+        if key not in cache:
+            from riverbed.apps.ysb.generator import YsbGenerator
+
+            rows = YsbGenerator(seed).mapping_rows()
+            cache.clear()
+            cache[key] = spark.createDataFrame(rows, "ad_id string, campaign_id string")
+        return cache[key]
+
+    def transform(df: DataFrame) -> dict[str, DataFrame]:
+        from pyspark.sql import functions as F
+
+        views = df.where(F.col("event_type") == "view").select("ad_id", "event_time")
+        joined = views.join(F.broadcast(campaigns(df.sparkSession)), "ad_id")
+        counts = (
+            joined.groupBy("campaign_id", F.window("event_time", "10 seconds").alias("w"))
+            .agg(F.count(F.lit(1)).alias("count"))
+            .select("campaign_id", F.col("w.start").alias("window_start"), F.col("w.end").alias("window_end"),
+                    "count", F.unix_millis(F.current_timestamp()).alias("updated_ms"))
+        )
+        return {"ysb_counts": counts}
+
+    return Pipeline(
+        name="ysb",
+        topics=[topic],
+        parse=parse,
+        transform=transform,
+        outputs=[Output("ysb_counts", keys=["campaign_id", "window_start", "window_end"],
+                        measures={"count": "sum", "updated_ms": "max"})],
+        event_time="event_time",
+        lateness_ms=lateness_ms,
+        description="Yahoo Streaming Benchmark: views per campaign per 10 s window, with update times",
+    )
