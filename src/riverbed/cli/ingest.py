@@ -43,7 +43,7 @@ def speed_arg(text: str) -> float:
 
 
 #: Modules in riverbed.cli exposing `register_kinds(kinds)`: more ingest kinds, one module per app.
-MORE_KINDS: list[str] = ["ingest_bitcoin", "ingest_buzz"]
+MORE_KINDS: list[str] = ["ingest_bitcoin", "ingest_buzz", "ingest_ysb"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
