@@ -43,6 +43,7 @@ COMMANDS: list[str] = [
     "backtest",
     "demo",
     "serve",
+    "bench",
 ]
 
 DESCRIPTION = """\
