@@ -117,6 +117,8 @@ def key_of(line: bytes, key_field: str) -> bytes:
         raise BadLine("not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise BadLine(f"invalid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise BadLine("invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise BadLine(f"not a JSON object, so no field '{key_field}'")
     if key_field not in obj:

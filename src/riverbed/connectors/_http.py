@@ -185,7 +185,7 @@ def json_object(line: bytes) -> dict | Rejected:
     """The JSON object on `line`, or a Rejected naming what is wrong with it."""
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         return Rejected(line, f"invalid JSON: {e}")
     if not isinstance(obj, dict):
         return Rejected(line, f"expected a JSON object, got {type(obj).__name__}")

@@ -97,7 +97,7 @@ class BpiSource(Source):
         body = self._fetch()
         try:
             msgs = bpi_messages(json.loads(body), self.currency)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
             self.stats.rejected += 1
             return [Rejected(body, f"{self.url}: {e}")]
         items: list[Item] = []

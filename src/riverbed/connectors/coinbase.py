@@ -154,7 +154,7 @@ class CoinbaseSource(Source):
             msg = json.loads(raw)
             if not isinstance(msg, dict):
                 raise ValueError(f"expected a JSON object, got {type(msg).__name__}")
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
             yield self._reject(raw, f"malformed frame: {e}")
             return
         if self.feed == "exchange":

@@ -150,7 +150,7 @@ class GitHubEventsSource(Source):
     def _events(self, body: bytes) -> list[Item]:
         try:
             events = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:  # Recursion: nested too deep
             return [Rejected(body, f"github: response is not JSON: {e}")]
         if not isinstance(events, list):
             return [Rejected(body, "github: expected a JSON array of events")]

@@ -55,7 +55,7 @@ def json_time(paths: Sequence[str]) -> Callable[[bytes], int | None]:
     def extract(line: bytes) -> int | None:
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None
         for parts in split:
             v: Any = obj

@@ -38,7 +38,7 @@ def parse_value(value: bytes | str | None) -> tuple[tuple | None, str | None]:
         return None, "null value"
     try:
         obj = json.loads(value)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         return None, f"not JSON: {e}"
     try:
         t = normalize(obj)
