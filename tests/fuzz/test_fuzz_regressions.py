@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from riverbed.apps.bitcoin.normalize import normalize
 from riverbed.apps.bitcoin.parse import parse_value
 from riverbed.cli.produce import BadLine, key_of
 from riverbed.connectors._http import json_object
@@ -28,3 +29,40 @@ def test_deeply_nested_json_is_a_reasoned_reject_everywhere(raw: bytes) -> None:
     with pytest.raises(BadLine, match="nested too deeply"):
         key_of(raw, "k")
     assert json_time(["time"])(raw) is None
+
+
+#: found by test_bpi_bodies: a BPI body whose updatedISO is a huge epoch number passed normalize, then
+#: the poller's iso() raised OverflowError and stopped the BpiSource
+@pytest.mark.parametrize("value", [1e300, "99999999999999999999", 10**40, "9999-12-31T23:59:59-23:59",
+                                   "0001-01-01T00:00:00+23:59"])
+def test_times_outside_years_1_to_9999_are_rejected(value: object) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        normalize({"type": "index", "product_id": "BTC-USD", "price": 1, "time": value})
+
+
+def test_bpi_poll_with_an_out_of_range_time_is_one_dead_letter() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from riverbed.connectors.bpi import BpiSource
+
+    body = b'{"time": {"updatedISO": 1e300}, "bpi": {"USD": {"code": "USD", "rate_float": 5.0}}}'
+
+    class One(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), One)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        [item] = BpiSource(f"http://127.0.0.1:{server.server_address[1]}/", once=True).poll()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert isinstance(item, Rejected) and "out of range" in item.reason

@@ -25,6 +25,7 @@ from typing import Any
 PRICE_KINDS = ("trade", "ticker", "bar", "index", "candle")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 EPOCH_S_MAX = 10**11  # numbers below this are epoch seconds, above it epoch milliseconds
+TIME_US_MIN, TIME_US_MAX = -62_135_596_800_000_000, 253_402_300_799_999_999  # 0001-01-01 .. 9999-12-31
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,15 @@ class Tick:
 
 
 def time_us(value: Any, what: str = "time") -> int:
-    """Epoch microseconds from ISO 8601 (any fraction digits) or epoch s/ms (number or digits)."""
+    """Epoch microseconds from ISO 8601 (any fraction digits) or epoch s/ms (number or digits);
+    ValueError if it is not a time or falls outside years 1-9999 (it could not be printed or stored)."""
+    us = _time_us(value, what)
+    if not TIME_US_MIN <= us <= TIME_US_MAX:
+        raise ValueError(f"{what} {value!r} is out of range (years 1-9999)")
+    return us
+
+
+def _time_us(value: Any, what: str) -> int:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{what} is missing")
     if isinstance(value, int | float):
@@ -54,7 +63,7 @@ def time_us(value: Any, what: str = "time") -> int:
     if isinstance(value, str):
         s = value.strip()
         try:
-            return time_us(float(s), what)
+            return _time_us(float(s), what)
         except ValueError:
             pass
         try:
