@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from riverbed.apps.bitcoin.normalize import normalize
 from riverbed.apps.bitcoin.parse import parse_value
 from riverbed.cli.produce import BadLine, key_of
 from riverbed.connectors._http import json_object
-from riverbed.connectors.base import Rejected
+from riverbed.connectors.base import Rejected, Source
 from riverbed.connectors.coinbase import CoinbaseSource
 from riverbed.connectors.github import GitHubEventsSource
+from riverbed.connectors.ingest import Ingestor
+from riverbed.connectors.meetup import MeetupRsvpSource
 from riverbed.connectors.replay import json_time
+from riverbed.dlq import read_dead_letters
+from riverbed.log import Record, open_log
+from riverbed.testing import read_topic
 
 #: found by test_coinbase_frames: json.loads raises RecursionError (not ValueError) on deep nesting
 DEEP = [b"[" * 100_000, b'{"a":' * 100_000]
@@ -66,3 +73,38 @@ def test_bpi_poll_with_an_out_of_range_time_is_one_dead_letter() -> None:
         server.shutdown()
         server.server_close()
     assert isinstance(item, Rejected) and "out of range" in item.reason
+
+
+class _Items(Source):
+    name = "fuzz"
+
+    def __init__(self, items: list) -> None:
+        super().__init__()
+        self.items = items
+
+    def read(self):
+        yield from self.items
+
+
+#: found by test_meetup_lines: the RSVP line {"rsvp_id": 1, "mtime": 9223372036854775808, ...} became a
+#: record whose timestamp does not fit SQLite's INTEGER: the append raised OverflowError and the
+#: Ingestor stopped (Jetstream time_us, Twitter/GitHub created_at of digits can do the same)
+def test_a_record_with_an_out_of_range_timestamp_is_a_dead_letter(tmp_path: Path) -> None:
+    line = (b'{"rsvp_id": 1, "mtime": 9223372036854775808, "member": {"member_name": "m"}, '
+            b'"event": {"event_id": "e1", "event_name": "e"}}')
+    items = [MeetupRsvpSource("http://127.0.0.1:9").decode_line(line), Record(b"ok", timestamp=5),
+             Record(b"neg", timestamp=-1)]
+    with open_log(f"embedded://{tmp_path}") as log:
+        log.create_topic("m")
+        stats = Ingestor(log, "m").run(_Items(items))
+        assert (stats.written, stats.rejected) == (1, 2)
+        assert [r.value for r in read_topic(log, "m")] == [b"ok"]
+        reasons = [d.reason for d in read_dead_letters(log, "m")]
+        assert all("out of range" in r for r in reasons) and len(reasons) == 2
+
+
+#: found by test_github_bodies: an event whose "repo" is an object without "name" raised KeyError
+def test_github_event_with_a_repo_without_name_is_kept_unkeyed() -> None:
+    body = b'[{"id": "1", "type": "PushEvent", "created_at": "2016-07-07T00:00:00Z", "repo": {}}]'
+    [rec] = GitHubEventsSource(repo="o/r")._events(body)
+    assert isinstance(rec, Record) and rec.key is None

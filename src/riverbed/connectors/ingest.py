@@ -16,6 +16,8 @@ from riverbed.dlq import dead_letter_record, write_dead_letters
 from riverbed.errors import InvalidArgument, LogError
 from riverbed.log.api import AppendResult, Log, Record, now_ms
 
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
 
 class Ingestor:
     """Appends what a source yields to `topic`: flush at `batch_size` records or `linger_ms`.
@@ -123,6 +125,12 @@ class Ingestor:
                 reason = f"{hook}: {type(e).__name__}: {e}"
                 rejects.append(dead_letter_record(rec.value, reason, origin, rec.key))
                 return
+        ts = rec.timestamp
+        if ts is not None and not (isinstance(ts, int) and 0 <= ts <= MAX_TIMESTAMP_MS):
+            # one such record would fail the whole batch's append (and stop the ingestor)
+            reason = f"event time {ts!r} ms is out of range (1970-01-01 .. 9999-12-31)"
+            rejects.append(dead_letter_record(rec.value, reason, origin, rec.key))
+            return
         pending.append(rec)
 
     def _flush(self, pending: list[Record], rejects: list[Record]) -> None:
