@@ -163,7 +163,8 @@ class GitHubEventsSource(Source):
                 continue
             if not self.seen.add(ev["id"]):
                 continue
-            key = ev["repo"]["name"].encode() if isinstance(ev.get("repo"), dict) else None
+            name = ev["repo"].get("name") if isinstance(ev.get("repo"), dict) else None
+            key = name.encode() if isinstance(name, str) else None
             out.append(Record(raw, key=key, timestamp=parse_time_ms(ev["created_at"])))
         return out
 
