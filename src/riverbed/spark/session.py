@@ -6,13 +6,18 @@
 
 Master: argument > $RIVERBED_SPARK_MASTER > "local[*]". The session is quiet (WARN and up, no
 progress bars), runs in UTC with Arrow on, and has the "riverbed" data source registered.
+With a cluster master, riverbed itself is shipped to the executors (a zip in spark.submit.pyFiles);
+its dependencies (pyarrow, confluent-kafka, ...) must be installed on the workers (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,6 +108,45 @@ def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, s
     return merged
 
 
+def package_zip() -> Path:
+    """A zip of the installed `riverbed` package for executors, built once per content hash."""
+    import riverbed
+
+    root = Path(riverbed.__file__).parent
+    files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    path = Path(tempfile.gettempdir()) / f"riverbed-{os.getuid()}-{digest.hexdigest()[:16]}.zip"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                zf.write(f, Path("riverbed") / f.relative_to(root))
+        tmp.replace(path)
+    return path
+
+
+def _same_machine(master: str) -> bool:
+    """Whether a spark:// master runs on this machine (its executors can run this interpreter)."""
+    if not master.startswith("spark://"):
+        return False
+    hosts = [h.rsplit(":", 1)[0] for h in master[len("spark://"):].split(",")]
+    here = {"127.0.0.1", "localhost", "::1", socket.gethostname(), socket.getfqdn()}
+    return all(h in here for h in hosts)
+
+
+def ship_conf(master: str, conf: dict[str, str]) -> dict[str, str]:
+    """Cluster settings that ship riverbed to executors; the caller's `conf` wins where it says more."""
+    if master.startswith("local"):
+        return {}
+    extra: dict[str, str] = {}
+    zipped = str(package_zip())
+    given = conf.get("spark.submit.pyFiles", "")
+    extra["spark.submit.pyFiles"] = f"{zipped},{given}" if given else zipped
+    return extra
+
+
 def get_spark(
     master: str | None = None,
     app_name: str = "riverbed",
@@ -121,12 +165,15 @@ def get_spark(
     spark = SparkSession.getActiveSession()
     if spark is None:
         resolved = resolve_master(master)
-        if resolved.startswith("local"):
-            # Python workers must run this interpreter (with riverbed installed), not "python3".
+        if resolved.startswith("local") or _same_machine(resolved):
+            # Python workers must run this interpreter (with riverbed installed), not "python3";
+            # PySpark reads $PYSPARK_PYTHON for every Python worker, driver-side planning included.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = SparkSession.builder.master(resolved).appName(app_name)
-        for key, value in session_conf(resolved, conf).items():
+        settings = session_conf(resolved, conf)
+        settings.update(ship_conf(resolved, settings))
+        for key, value in settings.items():
             builder = builder.config(key, value)
         try:
             spark = builder.getOrCreate()
