@@ -1,0 +1,82 @@
+"""Fuzz the logwatch parse: any text or bytes -> a ParsedLine or LogParseError, never a crash."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from fuzzcount import cases
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import REAL_LINES, near_miss, text_lines
+
+from riverbed.apps.logwatch.arrow import PARSED_SCHEMA, parse_batch, parse_batches
+from riverbed.apps.logwatch.parse import FORMATS, ParsedLine, parse_line
+from riverbed.errors import LogParseError
+
+
+def test_the_real_lines_parse() -> None:
+    """The seeds of the near misses are good lines (otherwise the near misses prove little)."""
+    for line in REAL_LINES:
+        assert isinstance(parse_line(line, default_year=2024), ParsedLine), line
+
+
+@given(line=text_lines(), year=st.one_of(st.none(), st.integers(1, 9999)))
+def test_parse_line_returns_a_line_or_a_reasoned_error(line: str, year: int | None) -> None:
+    cases("logwatch.parse_line")
+    try:
+        got = parse_line(line, default_year=year)
+    except LogParseError as e:
+        assert e.reason and e.reason.strip(), f"empty reason for {line!r}"
+        return
+    assert isinstance(got, ParsedLine)
+    assert isinstance(got.time, int) and got.format in FORMATS
+    assert got.level and got.level == got.level.upper()
+
+
+@given(data=st.binary(max_size=200))
+def test_parse_line_on_bytes_decoded_leniently(data: bytes) -> None:
+    cases("logwatch.parse_line(bytes)")
+    try:
+        parse_line(data.decode("utf-8", "replace"), default_year=2020)
+    except LogParseError as e:
+        assert e.reason
+
+
+_VALUE = st.one_of(st.none(), st.binary(max_size=80), near_miss().map(str.encode),
+                   st.sampled_from(REAL_LINES).map(str.encode), st.text(max_size=40).map(str.encode))
+
+
+@given(values=st.lists(_VALUE, max_size=30), as_text=st.booleans(), with_meta=st.booleans())
+def test_parse_batch_keeps_every_row_and_its_bytes(values: list[bytes | None], as_text: bool,
+                                                   with_meta: bool) -> None:
+    cases("logwatch.parse_batch", 1)
+    cases("logwatch.parse_batch rows", len(values))
+    if as_text:  # a string column: only valid UTF-8 can be in it
+        col = pa.array([v.decode("utf-8", "replace") if v is not None else None for v in values], pa.string())
+    else:
+        col = pa.array(values, pa.binary())
+    arrays, names = [col], ["value"]
+    if with_meta:
+        n = len(values)
+        arrays += [pa.array(["t"] * n), pa.array([0] * n, pa.int32()), pa.array(range(n), pa.int64())]
+        names += ["topic", "partition", "offset"]
+    batch = pa.RecordBatch.from_arrays(arrays, names=names)
+    out = parse_batch(batch, default_year=2021)
+    assert out.schema == PARSED_SCHEMA and out.num_rows == len(values)
+    rows = out.to_pylist()
+    raws = col.cast(pa.binary()).to_pylist()
+    for row, raw in zip(rows, raws, strict=True):
+        assert row["raw"] == raw  # the original bytes, for the dead-letter topic
+        if row["error"] is None:
+            assert row["time"] is not None and row["format"] in FORMATS and row["template"] is not None
+        else:
+            assert row["error"].strip() and row["time"] is None and row["level"] is None
+        if raw is None:
+            assert row["error"] == "null value"
+
+
+@given(batches=st.lists(st.lists(_VALUE, max_size=8), max_size=4))
+def test_parse_batches_one_output_per_input(batches: list[list[bytes | None]]) -> None:
+    cases("logwatch.parse_batches")
+    inputs = [pa.RecordBatch.from_arrays([pa.array(b, pa.binary())], names=["value"]) for b in batches]
+    outs = list(parse_batches(iter(inputs), default_year=2022))
+    assert [o.num_rows for o in outs] == [len(b) for b in batches]
