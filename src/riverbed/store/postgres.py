@@ -25,8 +25,10 @@ _OR = re.compile(r"^\s*INSERT OR (REPLACE|IGNORE) INTO (\"?[A-Za-z_][A-Za-z0-9_]
 
 
 def mask(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """The URL (or key=value DSN) with its password hidden, for messages; up to the LAST @, so a
+    password with an unencoded @ is hidden whole, and any password= parameter too."""
+    url = re.sub(r"(://[^:/@]+:).*@", r"\1***@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 class _Pg:
