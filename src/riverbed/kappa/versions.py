@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -54,7 +55,14 @@ def _registry(root: Path) -> SqliteStore:
     return store
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
 def _alias(store: SqliteStore, pipeline: str) -> tuple[str, str | None]:
+    # every operation starts here; the name becomes a path under the home (checkpoints/, lake/)
+    if not _NAME.fullmatch(pipeline) or ".." in pipeline:
+        raise KappaError(f"{pipeline[:120]!r} is not a pipeline name",
+                         hint="use up to 100 letters, digits, '_', '.' and '-', e.g. logwatch")
     rows = store.read("SELECT serving, previous FROM _rb_aliases WHERE pipeline = ?", (pipeline,))
     return (rows[0][0], rows[0][1]) if rows else ("v1", None)
 
