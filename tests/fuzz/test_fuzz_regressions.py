@@ -108,3 +108,11 @@ def test_github_event_with_a_repo_without_name_is_kept_unkeyed() -> None:
     body = b'[{"id": "1", "type": "PushEvent", "created_at": "2016-07-07T00:00:00Z", "repo": {}}]'
     [rec] = GitHubEventsSource(repo="o/r")._events(body)
     assert isinstance(rec, Record) and rec.key is None
+
+
+#: found by test_coinbase_frames (long profile): an Advanced Trade event whose item list is not a list
+@pytest.mark.parametrize("items", ["1", '"abc"', '{"a": 1}', "true"])
+def test_advanced_trade_items_that_are_not_a_list_are_rejected(items: str) -> None:
+    frame = b'{"channel":"candles","events":[{"candles":%s}]}' % items.encode()
+    [item] = CoinbaseSource(["BTC-USD"], feed="advanced", url="ws://127.0.0.1:9")._frame(frame)
+    assert isinstance(item, Rejected) and "candles is not a list" in item.reason

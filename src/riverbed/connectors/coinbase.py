@@ -233,6 +233,8 @@ class CoinbaseSource(Source):
                 yield self._record(item, json.dumps(item).encode())
             elif items_key is None:
                 self._skip(channel)
+            elif not isinstance(event.get(items_key) or [], list):
+                yield self._reject(raw, f"{channel}: {items_key} is not a list")
             else:
                 for it in event.get(items_key) or []:
                     item = {**envelope, "event_type": event.get("type"), **it} if isinstance(it, dict) else it
