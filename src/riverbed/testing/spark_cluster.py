@@ -150,6 +150,12 @@ class SparkCluster:
             _kill_group(proc)
             self.workers[i] = None
 
+    def restart_worker(self, i: int) -> None:
+        """Start worker `i` again (after `kill_worker`) and wait until every worker is ALIVE."""
+        if self.workers[i] is None:
+            self.workers[i] = self._start_worker(i)
+        self._wait(lambda s: self.alive_workers(s) >= self.n_workers, f"worker-{i} to register again")
+
     def stop(self) -> None:
         """Kill every worker (with its executors) and the master; safe to call twice."""
         for i in range(len(self.workers)):
