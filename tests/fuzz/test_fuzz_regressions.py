@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from riverbed.apps.bitcoin.normalize import normalize
+from riverbed.apps.bitcoin.parse import parse_batch as btc_parse_batch
 from riverbed.apps.bitcoin.parse import parse_value
+from riverbed.apps.buzz.normalise import normalise
+from riverbed.apps.buzz.parse import parse_batch as buzz_parse_batch
 from riverbed.cli.produce import BadLine, key_of
 from riverbed.connectors._http import json_object
 from riverbed.connectors.base import Rejected, Source
@@ -116,3 +120,30 @@ def test_advanced_trade_items_that_are_not_a_list_are_rejected(items: str) -> No
     frame = b'{"channel":"candles","events":[{"candles":%s}]}' % items.encode()
     [item] = CoinbaseSource(["BTC-USD"], feed="advanced", url="ws://127.0.0.1:9")._frame(frame)
     assert isinstance(item, Rejected) and "candles is not a list" in item.reason
+
+
+def _one_row_batch(value: bytes) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.array([value], pa.binary())], names=["value"])
+
+
+#: found by test_buzz_parse_batch: a tweet whose author_id is false normalised to author=False, and the
+#: Arrow parse (Spark's mapInArrow) raised ArrowTypeError, failing the buzz pipeline's micro-batch
+@pytest.mark.parametrize("value", [
+    b'{"data": {"id": "9", "text": "hi", "created_at": "2019-01-01T00:00:00Z", "author_id": false}}',
+    b'{"id": "9", "text": "hi", "created_at": "2019-01-01T00:00:00Z", "lang": {"x": 1}}',
+    b'{"rsvp_id": 1, "mtime": 9223372036854775808, "event": {"event_name": "e"}}',
+])
+def test_buzz_rows_with_mistyped_fields_are_error_rows(value: bytes) -> None:
+    with pytest.raises(ValueError, match=r"is not text|years 1-9999"):
+        normalise(value)
+    [row] = buzz_parse_batch(_one_row_batch(value)).to_pylist()
+    assert row["error"] and row["source"] is None and row["raw"] == value
+
+
+#: found by test_bitcoin_parse_batch (long profile): "sequence": 9223372036854775808 raised
+#: OverflowError building the int64 seq column, failing the bitcoin pipeline's micro-batch
+def test_bitcoin_sequence_too_big_for_64_bits_is_dropped() -> None:
+    value = (b'{"type": "match", "product_id": "BTC-USD", "price": "5.8", "size": "1", '
+             b'"time": "2011-09-13T13:53:36Z", "trade_id": 1, "sequence": 9223372036854775808}')
+    [row] = btc_parse_batch(_one_row_batch(value)).to_pylist()
+    assert row["error"] is None and row["seq"] == 1  # falls back to the trade id

@@ -157,5 +157,20 @@ def normalise(value: bytes | str) -> dict[str, Any]:
         if isinstance(e, ValueError):
             raise
         raise ValueError(f"{type(e).__name__}: {e}") from None
+    _check_types(row)
     row["terms"] = terms(row["text"])
     return row
+
+
+_TEXT_FIELDS = ("id", "author", "text", "lang", "repo", "type")
+_TIME_MS_MIN, _TIME_MS_MAX = -62_135_596_800_000, 253_402_300_799_999  # 0001-01-01 .. 9999-12-31
+
+
+def _check_types(row: dict[str, Any]) -> None:
+    """ValueError if a field has a type its column cannot hold (so the Arrow parse never fails)."""
+    for k in _TEXT_FIELDS:
+        if row[k] is not None and not isinstance(row[k], str):
+            raise ValueError(f"{k} {row[k]!r} is not text")
+    t = row["time"]
+    if isinstance(t, bool) or not isinstance(t, int) or not _TIME_MS_MIN <= t <= _TIME_MS_MAX:
+        raise ValueError(f"time {t!r} is not epoch ms in years 1-9999")
