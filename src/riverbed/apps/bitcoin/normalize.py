@@ -103,12 +103,13 @@ def _product(obj: dict[str, Any]) -> str:
 
 
 def _seq(obj: dict[str, Any], *keys: str) -> int | None:
+    """The first of `keys` holding a whole number that fits 64 bits (the seq column), else None."""
     for k in keys:
         v = obj.get(k)
-        if isinstance(v, int) and not isinstance(v, bool):
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 19:
+            v = int(v)
+        if isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63:
             return v
-        if isinstance(v, str) and v.isdigit():
-            return int(v)
     return None
 
 
