@@ -43,8 +43,19 @@ def outputs(home: Path) -> dict[str, list[dict]]:
     return {n: store.rows(n) for n in OUTPUTS}
 
 
+BOTH_MODES = """
+import sys
+from riverbed.pipeline.runner import Runner
+master, home, url, topic, batch_home = sys.argv[1:6]
+stream = Runner("logwatch", log=url, home=home, master=master, topic=topic)
+stream.start_stream(available_now=True).wait()
+Runner("logwatch", log=url, home=batch_home, spark=stream.spark, topic=topic).batch(source="log")
+"""
+
+
 def run_cli(master: str, home: Path, url: str, topic: str, *args: str, event_dir: Path | None = None,
-            timeout: float = 240, wait: bool = True) -> subprocess.Popen[str]:
+            timeout: float = 240, wait: bool = True, script: str | None = None,
+            script_args: list[str] | None = None) -> subprocess.Popen[str]:
     """`riverbed run logwatch` in a subprocess (one SparkContext per JVM), with a spark-defaults.conf
     sized for two 1-core workers (4 shuffle partitions, not 200) and optionally Spark's event log."""
     conf = home.parent / f"conf-{home.name}"
@@ -55,8 +66,11 @@ def run_cli(master: str, home: Path, url: str, topic: str, *args: str, event_dir
                      "spark.eventLog.compress false\nspark.eventLog.rolling.enabled false\n")
     (conf / "spark-defaults.conf").write_text(defaults)
     env = dict(os.environ, SPARK_CONF_DIR=str(conf))
-    cmd = [sys.executable, "-m", "riverbed", "run", "logwatch", "--topic", topic, "--master", master,
-           "--home", str(home), "--log", url, *args]
+    if script is not None:  # a Python driver script: argv = master, home, log, topic, *script_args
+        cmd = [sys.executable, "-c", script, master, str(home), url, topic, *(script_args or [])]
+    else:
+        cmd = [sys.executable, "-m", "riverbed", "run", "logwatch", "--topic", topic, "--master", master,
+               "--home", str(home), "--log", url, *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     if wait:
@@ -105,15 +119,14 @@ def test_stream_and_batch_on_the_cluster_equal_local_mode(spark, spark_cluster, 
     expected = outputs(tmp_path / "local")
     assert sum(r["count"] for r in expected["level_counts"]) > 1000
 
-    stream_home, events = tmp_path / "cluster-stream", tmp_path / "events"
+    stream_home, batch_home = tmp_path / "cluster-stream", tmp_path / "cluster-batch"
+    events = tmp_path / "events"
     events.mkdir()
-    run_cli(spark_cluster.master_url, stream_home, log_url, topic, "--mode", "stream", "--available-now",
-            event_dir=events)
+    # stream then batch in ONE driver process (one JVM start, the slow part here), as a user's script would
+    run_cli(spark_cluster.master_url, stream_home, log_url, topic, event_dir=events,
+            script=BOTH_MODES, script_args=[str(batch_home)])
     assert outputs(stream_home) == expected
+    assert outputs(batch_home) == expected
     counts = tasks_by_worker(events, spark_cluster)
     assert -1 not in counts, f"every task runs on an executor of a worker, none on the driver: {counts}"
     assert counts.get(0, 0) > 0 and counts.get(1, 0) > 0, f"both workers ran tasks: {counts}"
-
-    batch_home = tmp_path / "cluster-batch"
-    run_cli(spark_cluster.master_url, batch_home, log_url, topic, "--mode", "batch")
-    assert outputs(batch_home) == expected
