@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from pathlib import Path
 
-from test_cluster_logwatch import OUTPUTS, fill, outputs, run_cli
+from test_cluster_logwatch import BOTH_MODES, OUTPUTS, fill, outputs, run_cli
 
 from riverbed.apps.logwatch.parse import current_year, parse_line
 from riverbed.pipeline.runner import Runner
@@ -26,16 +27,18 @@ def ordered_lines() -> list[bytes]:
     return [ln.encode() for ln in sorted(lines, key=lambda ln: parse_line(ln, default_year=year).time)]
 
 
-def test_worker_killed_mid_stream(spark, spark_cluster, tmp_path: Path) -> None:
-    url, lines = f"embedded://{tmp_path / 'log'}", ordered_lines()
-    fill(url, "logs", lines, partitions=1)
-    local = Runner("logwatch", log=url, home=tmp_path / "local", spark=spark, topic="logs")
+def test_worker_killed_mid_stream_over_kafka(spark, spark_cluster, kafka_broker: str, tmp_path: Path) -> None:
+    """Stream then batch on the cluster over the Kafka backend; a worker (and its executor) killed -9
+    after the first micro-batches. Spark re-runs the lost tasks; the outputs are exactly the expected."""
+    url, lines, topic = f"kafka://{kafka_broker}", ordered_lines(), f"logs-{uuid.uuid4().hex[:8]}"
+    fill(url, topic, lines, partitions=1)
+    local = Runner("logwatch", log=url, home=tmp_path / "local", spark=spark, topic=topic)
     local.batch(source="log")
     expected = outputs(tmp_path / "local")
 
-    home = tmp_path / "cluster"
-    proc = run_cli(spark_cluster.master_url, home, url, "logs", "--mode", "stream", "--available-now",
-                   "--trigger", "0", "--max-records-per-trigger", "150", wait=False)
+    home, batch_home = tmp_path / "cluster", tmp_path / "cluster-batch"
+    proc = run_cli(spark_cluster.master_url, home, url, topic, script=BOTH_MODES,
+                   script_args=[str(batch_home), "150"], wait=False)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None:
@@ -54,7 +57,7 @@ def test_worker_killed_mid_stream(spark, spark_cluster, tmp_path: Path) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         spark_cluster.restart_worker(0)
-    got = outputs(home)
-    for name in OUTPUTS:
-        assert got[name] == expected[name], name
+    for got in (outputs(home), outputs(batch_home)):
+        for name in OUTPUTS:
+            assert got[name] == expected[name], name
     assert open_store(home=home).state("logwatch")["records"] == len(lines)

@@ -1,6 +1,7 @@
-"""logwatch on a real Spark standalone cluster (`--master spark://...`), stream and batch, over both
-log backends: the outputs equal the local-mode ones, and the log's partitions are read in tasks on
-the executors of both workers (Spark's event log says where every task ran), not on the driver."""
+"""logwatch on a real Spark standalone cluster (`--master spark://...`), stream and batch: the outputs
+equal the local-mode ones, and the log's partitions are read in tasks on the executors of both workers
+(Spark's event log says where every task ran), not on the driver. The Kafka backend's cluster run is
+in test_cluster_faults.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-
-import pytest
 
 from riverbed.log import TopicConfig, open_log
 from riverbed.pipeline.runner import Runner
@@ -47,8 +46,9 @@ BOTH_MODES = """
 import sys
 from riverbed.pipeline.runner import Runner
 master, home, url, topic, batch_home = sys.argv[1:6]
+per_trigger = int(sys.argv[6]) if len(sys.argv) > 6 else None
 stream = Runner("logwatch", log=url, home=home, master=master, topic=topic)
-stream.start_stream(available_now=True).wait()
+stream.start_stream(trigger_ms=0, available_now=True, max_records_per_trigger=per_trigger).wait()
 Runner("logwatch", log=url, home=batch_home, spark=stream.spark, topic=topic).batch(source="log")
 """
 
@@ -102,15 +102,10 @@ def tasks_by_worker(event_dir: Path, cluster: SparkCluster) -> dict[int, int]:
     return counts
 
 
-@pytest.fixture(params=["embedded", "kafka"])
-def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "embedded":
-        return f"embedded://{tmp_path / 'log'}"  # a local dir: the same-machine workers share it
-    return "kafka://" + request.getfixturevalue("kafka_broker")
-
-
-def test_stream_and_batch_on_the_cluster_equal_local_mode(spark, spark_cluster, log_url: str,
-                                                          tmp_path: Path) -> None:
+def test_stream_and_batch_on_the_cluster_equal_local_mode(spark, spark_cluster, tmp_path: Path) -> None:
+    """Over the embedded log (a local dir the same-machine workers share); the Kafka backend runs on the
+    cluster in test_cluster_faults.py (stream with a worker killed, then batch)."""
+    log_url = f"embedded://{tmp_path / 'log'}"
     topic = f"logs-{uuid.uuid4().hex[:8]}"
     lines = sample_lines()
     fill(log_url, topic, lines, partitions=4)
