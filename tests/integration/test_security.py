@@ -148,3 +148,12 @@ def test_dashboard_path_parameters_cannot_escape_the_home(dashboard: str, tmp_pa
         assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "victim"]
     assert [p.name for p in victim.iterdir()] == ["keep.txt"]
+
+
+def test_a_version_name_cannot_escape_the_home(tmp_path: Path) -> None:
+    from riverbed.kappa import KappaError, reprocess
+
+    for bad in ("../../outside", "/abs", "a/b", "x" * 300, "v\0"):
+        with pytest.raises(KappaError, match="not a version name"):
+            reprocess("logwatch", bad, home=tmp_path / "home")
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["home"])

@@ -153,6 +153,8 @@ def reprocess(
 
     if version == "v1":
         raise KappaError("v1 is the pipeline as first run", hint="name the new version v2, v3, ...")
+    if not _NAME.fullmatch(version) or ".." in version:  # it becomes <home>/versions/<version>
+        raise KappaError(f"{version[:120]!r} is not a version name", hint="use e.g. v2 or 2026-11-21")
     root = resolve_home(home)
     store = _registry(root)
     known = _known(store, pipeline)
