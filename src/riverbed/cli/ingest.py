@@ -126,14 +126,15 @@ def run_socket(args: argparse.Namespace) -> int:
     from riverbed.connectors import SocketTextSource
 
     source = SocketTextSource(args.port, args.host)
-    return _run(args, source, f"listening on {source.host}:{source.port} (one record per line; Ctrl-C stops)")
+    what = f"listening on {source.host}:{source.port} (one record per line; Ctrl-C stops)"
+    return run_source(args, source, what)
 
 
 def run_tail(args: argparse.Namespace) -> int:
     from riverbed.connectors import TailSource
 
     source = TailSource(args.file, from_start=args.from_start)
-    return _run(args, source, f"following {args.file}{' from its start' if args.from_start else ''}")
+    return run_source(args, source, f"following {args.file}{' from its start' if args.from_start else ''}")
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -150,7 +151,7 @@ def run_replay(args: argparse.Namespace) -> int:
     how = (
         f"at {args.speed:g}x" if args.speed else f"at {args.rate:g}/s" if args.rate else "as fast as possible"
     )
-    return _run(args, source, f"replaying {args.file} {how}{', looping' if args.loop else ''}")
+    return run_source(args, source, f"replaying {args.file} {how}{', looping' if args.loop else ''}")
 
 
 def run_synthetic(args: argparse.Namespace) -> int:
@@ -158,10 +159,13 @@ def run_synthetic(args: argparse.Namespace) -> int:
 
     formats = [f.strip() for f in args.formats.split(",")] if args.formats else list(FORMATS)
     source = SyntheticLogs(args.seed, formats=formats, rate=args.rate)
-    return _run(args, source, f"generating {','.join(formats)} logs at {args.rate:g}/s (seed {args.seed})")
+    what = f"generating {','.join(formats)} logs at {args.rate:g}/s (seed {args.seed})"
+    return run_source(args, source, what)
 
 
-def _run(args: argparse.Namespace, source, what: str) -> int:
+def run_source(args: argparse.Namespace, source, what: str) -> int:
+    """Feed `source` into the topic with the common options; what every ingest kind (also the apps'
+    kinds in MORE_KINDS) runs. Returns the exit status."""
     from riverbed.connectors import Ingestor, chain, key_from_regex, utf8_text
     from riverbed.log import TopicConfig
 

@@ -49,30 +49,30 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
 
 
 def run_coinbase(args: argparse.Namespace) -> int:
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
     from riverbed.connectors.coinbase import CoinbaseSource
 
     products = [p.strip() for p in args.products.split(",") if p.strip()]
     channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
     src = CoinbaseSource(products, feed=args.feed, url=args.url, channels=channels)
-    rc = _run(args, src, f"{src.url} {','.join(src.channels)} for {','.join(products)}")
+    rc = run_source(args, src, f"{src.url} {','.join(src.channels)} for {','.join(products)}")
     note(f"feed: {src.stats.line()}")
     return rc
 
 
 def run_bpi(args: argparse.Namespace) -> int:
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
     from riverbed.connectors.bpi import DEFAULT_URL, BpiSource
 
     src = BpiSource(args.url or DEFAULT_URL, interval_s=args.interval, currency=args.currency, once=args.once)
-    rc = _run(args, src, f"polling {src.url} every {args.interval:g}s")
+    rc = run_source(args, src, f"polling {src.url} every {args.interval:g}s")
     note(f"poller: {src.stats.line()}")
     return rc
 
 
 def run_history(args: argparse.Namespace) -> int:
     from riverbed.apps.bitcoin.history import HistorySource
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
 
     src = HistorySource(args.file, product=args.product, source=args.source, close_after_s=args.close_after)
-    return _run(args, src, f"replaying {args.file} as {args.product}")
+    return run_source(args, src, f"replaying {args.file} as {args.product}")

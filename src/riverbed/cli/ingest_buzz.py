@@ -45,27 +45,27 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
 
 
 def run_github(args: argparse.Namespace) -> int:
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
     from riverbed.connectors.github import GitHubEventsSource
 
     src = GitHubEventsSource(repo=args.repo, org=args.org, base_url=args.api, max_pages=args.pages,
                              min_interval_s=args.interval, max_polls=args.polls)
-    return _run(args, src, f"polling {src.url.split('?')[0]} every >= {args.interval:g}s")
+    return run_source(args, src, f"polling {src.url.split('?')[0]} every >= {args.interval:g}s")
 
 
 def run_social(args: argparse.Namespace) -> int:
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
     from riverbed.connectors.social import JETSTREAM, TWITTER_STREAM, JetstreamSource, TwitterStreamSource
 
     if args.source == "twitter":
         src = TwitterStreamSource(args.url or TWITTER_STREAM)
-        return _run(args, src, f"reading the Twitter v2 filtered stream {src.url().split('?')[0]}")
+        return run_source(args, src, f"reading the Twitter v2 filtered stream {src.url().split('?')[0]}")
     src2 = JetstreamSource(args.url or JETSTREAM)
-    return _run(args, src2, f"reading Bluesky posts from Jetstream {src2.base_url}")
+    return run_source(args, src2, f"reading Bluesky posts from Jetstream {src2.base_url}")
 
 
 def run_meetup(args: argparse.Namespace) -> int:
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
     from riverbed.connectors.meetup import MeetupRsvpSource
 
-    return _run(args, MeetupRsvpSource(args.url), f"reading Meetup RSVPs from {args.url}")
+    return run_source(args, MeetupRsvpSource(args.url), f"reading Meetup RSVPs from {args.url}")

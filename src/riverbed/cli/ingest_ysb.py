@@ -33,8 +33,8 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
 
 def run_ysb(args: argparse.Namespace) -> int:
     from riverbed.apps.ysb.source import YsbSource
-    from riverbed.cli.ingest import _run
+    from riverbed.cli.ingest import run_source
 
     src = YsbSource(args.rate, seed=args.seed, skew=args.skew, late_every=args.late_every, n=args.events)
     skew = f", skew with 1 in {args.late_every} late" if args.skew else ""
-    return _run(args, src, f"YSB ad events at {args.rate:g}/s (seed {args.seed}{skew})")
+    return run_source(args, src, f"YSB ad events at {args.rate:g}/s (seed {args.seed}{skew})")
