@@ -30,7 +30,13 @@ test: check-java $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: check-java $(STAMP)
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: check-java $(BENCH_STAMP)
 	$(BIN)/python benchmarks/log_throughput.py
 
 clean:
