@@ -48,7 +48,7 @@ class EmbeddedLog(ReadMixin, WriteMixin, Log):
         if fsync not in FSYNC_MODES:
             raise InvalidArgument(f"fsync must be one of {FSYNC_MODES}, got {fsync!r}")
         self.root = Path(root).expanduser().resolve()
-        self.url = f"embedded://{self.root}"
+        self.url = f"embedded://{self.root}" + ("?fsync=always" if fsync == "always" else "")  # reopens alike
         self.fsync = fsync
         self._meta_path = str(self.root / "meta.db")
         self._meta_sync = "FULL" if fsync == "always" else "NORMAL"

@@ -23,7 +23,10 @@ Where brokers differ (checked against Tansu 0.6, the tests' broker):
 - Tansu creates a topic on first produce; appends check the topic exists first.
 Options: librdkafka settings (dotted names) pass through; riverbed's own are `timeout` (s),
 `connect_timeout` (s), `read_consumers`, `retention_mode` (auto|delete_records|offsets),
-`replication_factor`, `start_cache_ttl` (s).
+`replication_factor`, `start_cache_ttl` (s); `acks` may be given only as "all" (what riverbed
+always uses). All may come from the URL's query (`open_log`); `url` carries the options given, so
+`open_log(log.url)` in another process (a Spark executor) opens the log the same way. Messages and
+`repr` show the URL with secrets masked.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-from riverbed.errors import InvalidArgument, LogError, OffsetOutOfRange, TopicNotFound
+from riverbed.errors import ConfigError, InvalidArgument, LogError, OffsetOutOfRange, TopicNotFound
 from riverbed.log import _kafka_util as util
 from riverbed.log._kafka_reader import Reader
 from riverbed.log._kafka_write import Writer
@@ -57,7 +61,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("riverbed.log.kafka")
 INTERNAL_PREFIX = "__"
-_OWN_OPTIONS = {
+OWN_OPTIONS = {
     "timeout": 10.0,
     "connect_timeout": 3.0,
     "read_consumers": 8,
@@ -65,18 +69,33 @@ _OWN_OPTIONS = {
     "replication_factor": 1,
     "start_cache_ttl": 1.0,
 }
+#: librdkafka settings without a dot that riverbed accepts (and checks) besides the dotted ones.
+PLAIN_RDKAFKA_OPTIONS = ("acks",)
 
 
 class KafkaLog(Log):
     """`Log` over a Kafka-protocol cluster at `bootstrap_servers` ('host:port[,host:port]')."""
 
     def __init__(self, bootstrap_servers: str, **options: Any) -> None:
-        self.url = f"kafka://{bootstrap_servers}"
-        own = {k: options.pop(k, v) for k, v in _OWN_OPTIONS.items()}
+        from riverbed.log import mask_url
+
+        given = {k: str(v).lower() if isinstance(v, bool) else v
+                 for k, v in options.items() if isinstance(v, str | int | float)}  # not callbacks
+        self.url = f"kafka://{bootstrap_servers}" + (f"?{urlencode(given)}" if given else "")
+        self._where = f"kafka://{bootstrap_servers}"  # what messages name: never the options
+        self._shown = mask_url(self.url)
+        acks = str(options.pop("acks", "all")).lower()
+        if acks not in ("all", "-1"):
+            raise InvalidArgument(
+                f"acks={acks!r}: riverbed always writes with acks=all (an idempotent producer)",
+                hint="drop the acks option, or set acks=all",
+            )
+        own = {k: options.pop(k, v) for k, v in OWN_OPTIONS.items()}
         bad = [k for k in options if "." not in k]
         if bad:
             raise InvalidArgument(
-                f"unknown Kafka log options {bad}", hint=f"riverbed options: {sorted(_OWN_OPTIONS)}"
+                f"unknown Kafka log options {bad}",
+                hint=f"riverbed options: {sorted(OWN_OPTIONS)}, acks=all, and dotted librdkafka settings",
             )
         if own["retention_mode"] not in ("auto", "delete_records", "offsets"):
             raise InvalidArgument(
@@ -91,19 +110,28 @@ class KafkaLog(Log):
             "logger": _log,
             **options,
         }
-        self._admin = AdminClient(dict(self._base))
+        try:
+            self._admin = AdminClient(dict(self._base))
+        except KafkaException as e:  # a setting librdkafka does not know, or a bad value
+            raise ConfigError(
+                f"Kafka settings rejected for {self._where}: {e.args[0].str() if e.args else e}",
+                hint="see https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md",
+            ) from None
         try:
             md = self._admin.list_topics(timeout=own["connect_timeout"])
         except KafkaException as e:
-            raise util.unavailable(self.url, e.args[0].str() if e.args else e) from None
+            raise util.unavailable(self._where, e.args[0].str() if e.args else e) from None
         if own["retention_mode"] == "auto":
             own["retention_mode"] = "offsets" if str(md.cluster_id).startswith("tansu") else "delete_records"
-        self._reader = Reader(self.url, self._base, size=int(own["read_consumers"]), timeout=self.timeout)
-        self._writer = Writer(self.url, self._base, self.timeout)
+        self._reader = Reader(self._where, self._base, size=int(own["read_consumers"]), timeout=self.timeout)
+        self._writer = Writer(self._where, self._base, self.timeout)
         self._parts: dict[str, tuple[float, int]] = {}
         self._starts: dict[str, tuple[float, dict[int, int]]] = {}
         self._groups: dict[str, Consumer] = {}
         self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"KafkaLog({self._shown!r})"
 
     # -- metadata -------------------------------------------------------------------------
     def _call(self, futures: dict, topic: str | None = None) -> list[Any]:
@@ -112,16 +140,16 @@ class KafkaLog(Log):
             try:
                 out.append(f.result(timeout=self.timeout))
             except KafkaException as e:
-                raise util.translate(e, self.url, topic) from None
+                raise util.translate(e, self._where, topic) from None
             except TimeoutError:
-                raise util.unavailable(self.url, f"no answer within {self.timeout}s") from None
+                raise util.unavailable(self._where, f"no answer within {self.timeout}s") from None
         return out
 
     def _metadata(self, topic: str | None = None) -> Any:
         try:
             return self._admin.list_topics(topic, timeout=self.timeout)
         except KafkaException as e:
-            raise util.translate(e, self.url, topic) from None
+            raise util.translate(e, self._where, topic) from None
 
     def partitions(self, topic: str, *, refresh: bool = False) -> int:
         """How many partitions `topic` has (cached a few seconds); TopicNotFound if absent."""
@@ -304,7 +332,7 @@ class KafkaLog(Log):
             with self._lock:
                 res = self._group_consumer(group).commit(offsets=tps, asynchronous=False)
         except KafkaException as e:
-            raise util.translate(e, self.url, topic) from None
+            raise util.translate(e, self._where, topic) from None
         failed = [tp for tp in res or () if tp.error is not None]
         if failed:
             raise LogError(f"commit of group {group!r} failed for {topic}: {failed[0].error}")
@@ -320,7 +348,7 @@ class KafkaLog(Log):
                     [TopicPartition(topic, p) for p in range(n)], timeout=self.timeout
                 )
         except KafkaException as e:
-            raise util.translate(e, self.url, topic) from None
+            raise util.translate(e, self._where, topic) from None
         return {tp.partition: tp.offset for tp in tps if tp.offset >= 0}
 
     def _group_offsets(self, group: str) -> list[TopicPartition]:
@@ -383,7 +411,8 @@ class KafkaLog(Log):
                 )
                 return
             except LogError as e:
-                _log.warning("DeleteRecords failed on %s (%s); recording start offsets instead", self.url, e)
+                _log.warning("DeleteRecords failed on %s (%s); recording start offsets instead",
+                             self._where, e)
                 self._own["retention_mode"] = "offsets"
         starts = {**self._start_offsets(topic, refresh=True), **moves}
         entry = ConfigEntry(
