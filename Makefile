@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench check-java clean
+.PHONY: demo test lint bench bench-peers check-java clean
 
 check-java:
 	@scripts/check-java
@@ -39,5 +39,20 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: check-java $(BENCH_STAMP)
 	$(BIN)/python benchmarks/log_throughput.py
 
+# YSB peers (Bytewax, Quix Streams) in their own venv: their pins clash with riverbed's
+# (quixstreams needs confluent-kafka < 2.13). See benchmarks/peers/README.md.
+PEERS_VENV  := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): benchmarks/peers/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "the peers venv needs Python >= 3.11; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/peers/requirements.txt
+	@touch $(PEERS_STAMP)
+
+bench-peers: $(BENCH_STAMP) $(PEERS_STAMP)
+	@echo "peers ready: .venv/bin/python benchmarks/peers/harness.py --engine bytewax|quix ..."
+
 clean:
-	rm -rf $(VENV) .riverbed .pytest_cache
+	rm -rf $(VENV) $(PEERS_VENV) .riverbed .pytest_cache
