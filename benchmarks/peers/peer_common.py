@@ -1,10 +1,10 @@
 """What both YSB peer programs share (stdlib only: it runs in the peers venv, without riverbed).
 
 Protocol with the harness, one line each on stdout: `READY` once the consumer is assigned,
-`PROGRESS <processed>` every 0.5 s, `DONE <json>` at the end (consumed, processed, first/last
+`PROGRESS <processed>` every 0.25 s, `DONE <json>` at the end (consumed, processed, first/last
 processed wall-clock ms, peak RSS). The harness may send `EXPECT <n>` on stdin once it knows how
-many events it wrote. An event counts as processed once its effect reached the result table: at
-once for a non-view event, after the window count for a view.
+many events it wrote, or `STOP` to end now. An event counts as processed once its effect reached
+the result table: at once for a non-view event, after the window count for a view.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Tracker:
                 print(f"PROGRESS {self.processed}", flush=True)
                 if self.idle():
                     self.stop.set()
-                if self.stop.wait(0.5):
+                if self.stop.wait(0.25):
                     break
             if on_stop is not None:
                 on_stop()
@@ -104,6 +104,8 @@ class Tracker:
                 if line.startswith("EXPECT "):
                     self.expect = int(line.split()[1])
                     self._check()
+                elif line.startswith("STOP"):
+                    self.stop.set()
 
         threading.Thread(target=report, daemon=True, name="progress").start()
         threading.Thread(target=read_stdin, daemon=True, name="stdin").start()
