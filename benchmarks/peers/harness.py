@@ -37,6 +37,7 @@ from riverbed.log import Log, Record, TopicConfig, open_log
 from riverbed.testing import TansuBroker
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]  # a relative peers python is looked up here too (when not under the cwd)
 PROGRAMS = {"bytewax": "ysb_bytewax.py", "quix": "ysb_quix.py"}
 
 
@@ -48,6 +49,8 @@ class Peer:
                  idle_timeout: float = 30.0) -> None:
         if engine not in PROGRAMS:
             raise InvalidArgument(f"unknown engine {engine!r}", hint=f"one of {sorted(PROGRAMS)}")
+        if not Path(python).is_file() and not Path(python).is_absolute() and (ROOT / python).is_file():
+            python = str(ROOT / python)
         if not Path(python).is_file():
             raise InvalidArgument(f"no peers python at {python}", hint="run `make bench-peers` first")
         (work / "mapping.json").write_text(json.dumps(mapping))

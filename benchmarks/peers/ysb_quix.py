@@ -17,8 +17,9 @@ DescribeConfigs to derive the configs of the repartition and changelog topics it
 (TopicManager.derive_topic_config indexes `extra_config["retention.ms"]`). Tansu returns the
 configs a topic was created with and nothing else, so the harness creates the input topic through
 riverbed's Kafka log, which always passes explicit retention.ms/retention.bytes (-1: unlimited).
-In case a topic still comes back without them (created elsewhere), `inspect_topics` is wrapped
-below to fill in Kafka's defaults (-1 = unlimited), which is what a Kafka broker would report.
+For a topic created without configs (e.g. by a plain AdminClient) Tansu's DescribeConfigs returns
+nothing and Quix stops with KeyError 'retention.ms' (checked); so `inspect_topics` is wrapped below
+to fill in Kafka's defaults (-1 = unlimited), which is what a Kafka broker would report.
 """
 
 from __future__ import annotations
