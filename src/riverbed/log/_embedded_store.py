@@ -110,12 +110,27 @@ def map_error(e: sqlite3.Error, path: str) -> LogError:
         return CorruptLogError(path, msg)
     if code == sqlite3.SQLITE_FULL or "disk is full" in msg:
         return LogFullError(path, msg)
+    if code == sqlite3.SQLITE_IOERR and (free := _free_bytes(path)) is not None and free < LOW_SPACE:
+        # an I/O error on a full disk (creating or growing a -shm/-wal file fails with ENOSPC)
+        return LogFullError(path, f"{msg}; {free} bytes free on its file system")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return LogUnavailable(f"{path} stayed locked for {BUSY_TIMEOUT_S:.0f}s: {msg}",
                               hint="another process holds a long write transaction; retry")
     if code == sqlite3.SQLITE_CANTOPEN:
         return LogUnavailable(f"cannot open {path}: {msg}", hint="check the log directory is writable")
     return LogError(f"storage error on {path}: {msg}", hint="see the SQLite message above")
+
+
+LOW_SPACE = 1 << 20  # below this many free bytes, an SQLite I/O error is reported as a full disk
+
+
+def _free_bytes(path: str) -> int | None:
+    """Bytes free for this user on the file system holding `path` (None if that cannot be told)."""
+    try:
+        st = os.statvfs(os.path.dirname(path) or ".")
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 @contextlib.contextmanager
@@ -134,8 +149,9 @@ def connect(path: str, *, synchronous: str, create: bool = False) -> sqlite3.Con
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                                timeout=BUSY_TIMEOUT_S, cached_statements=64)
         if create:
-            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            if conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # new file: these write its header,
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # so not on reopen (a full disk refused it)
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")

@@ -1,0 +1,309 @@
+"""Faults while the YSB pipeline streams, each ending with the store exactly equal to a plain-Python
+count of what the log holds, and every acknowledged append in it exactly once:
+
+- the Kafka-protocol broker frozen (SIGSTOP) for 10 s under a producer and the stream;
+- producer processes SIGKILLed mid-append (embedded log) while the stream reads;
+- the embedded log's disk full (a small tmpfs; root only), then space returns.
+
+(A worker killed mid-stream and the driver killed with SIGKILL have their own tests:
+tests/cluster/test_cluster_faults.py, tests/integration/test_logwatch.py.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from riverbed.apps.ysb.generator import WINDOW_MS, YsbGenerator
+from riverbed.errors import LogFullError, RiverbedError
+from riverbed.log import TopicConfig, open_log
+from riverbed.pipeline.runner import Runner, StreamHandle
+from riverbed.testing import TansuBroker, read_topic
+
+SEED, T0, SPAN = 7, 1_700_000_000_000, 10_000_000  # producer r's events at T0 + r * SPAN + i ms
+TOPIC = "ad-events"
+CAMPAIGN = YsbGenerator(SEED).ad_to_campaign
+
+
+_MADE: dict[int, list[bytes]] = {}
+
+
+def events(rnd: int, first: int, n: int) -> list[bytes]:
+    """Events first..first+n-1 of producer `rnd`: event i at T0 + rnd * SPAN + i ms (unique values)."""
+    made = _MADE.get(rnd, [])
+    if len(made) < first + n:
+        gen = YsbGenerator(SEED).events(T0 + rnd * SPAN, 1000.0, 2 * (first + n))
+        made = _MADE[rnd] = [e.value for e in gen]
+    return made[first : first + n]
+
+
+def expected(values: list[bytes]) -> dict[tuple[str, int], int]:
+    """YSB's check in plain Python over raw log values: views per (campaign, 10 s window start)."""
+    counts: Counter[tuple[str, int]] = Counter()
+    for v in values:
+        e = json.loads(v)
+        if e["event_type"] == "view":
+            t = int(e["event_time"])
+            counts[(CAMPAIGN[e["ad_id"]], t - t % WINDOW_MS)] += 1
+    return dict(counts)
+
+
+def counts(runner: Runner) -> dict[tuple[str, int], int]:
+    """The stream's counts in the serving store ({} before its first output)."""
+    if "ysb_counts" not in runner.store.outputs():
+        return {}
+    return {(r["campaign_id"], r["window_start"]): r["count"] for r in runner.store.rows("ysb_counts")}
+
+
+def log_values(url: str) -> list[bytes]:
+    """Every value of the topic, read through a fresh log instance (CRCs checked by the read)."""
+    with open_log(url) as log:
+        return [r.value for r in read_topic(log, TOPIC)]
+
+
+def start(spark, url: str, home: Path, trigger_ms: int = 500) -> tuple[Runner, StreamHandle]:
+    # event times of different producers interleave: no lateness limit, nothing is dropped as late
+    runner = Runner("ysb", log=url, home=home, spark=spark, seed=SEED, lateness_ms=10**12)
+    return runner, runner.start_stream(trigger_ms=trigger_ms)
+
+
+def catch_up(runner: Runner, handle: StreamHandle, want: dict, timeout: float = 60) -> dict:
+    """Wait until the store holds `want` (or `timeout` s pass); the query must stay alive."""
+    deadline = time.monotonic() + timeout
+    got = counts(runner)
+    while got != want and time.monotonic() < deadline:
+        assert handle.query.isActive, f"the stream died: {handle.query.exception()}"
+        time.sleep(0.25)
+        got = counts(runner)
+    return got
+
+
+def stop(handle: StreamHandle | None) -> None:
+    if handle is not None:
+        with contextlib.suppress(Exception):
+            handle.stop(grace=10)
+
+
+# -- 1. the Kafka-protocol broker frozen -------------------------------------------------------------
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.kafka
+def test_kafka_broker_frozen_for_10s_producer_and_stream_carry_on(spark, tmp_path: Path) -> None:
+    """SIGSTOP on a dedicated Tansu for 10 s while a producer appends and the stream runs; SIGCONT.
+
+    Appends wait inside riverbed (the idempotent producer retries; `timeout=30` from the URL bounds
+    the wait above the freeze), so none raises and none is written twice. A user's retry after an
+    error would be a new write (Kafka's idempotence covers the producer's own retries only): the
+    loop retries as a user would and the assertions allow a repeat only for a batch that raised.
+    """
+    batches, size = 24, 50
+    with TansuBroker() as broker:
+        url = f"{broker.url}?timeout=30"
+        with open_log(url) as log:
+            log.create_topic(TOPIC, TopicConfig(partitions=2))
+        acked: list[int] = []
+        failures: list[tuple[int, str]] = []
+        frozen = threading.Event()
+
+        def produce() -> None:
+            with open_log(url) as log:
+                for b in range(batches):
+                    while True:
+                        try:
+                            log.append_values(TOPIC, events(0, b * size, size))
+                            break
+                        except RiverbedError as e:  # as a user would: report, wait, retry
+                            failures.append((b, str(e)))
+                            time.sleep(0.5)
+                    acked.append(b)
+                    if b == batches // 3:
+                        frozen.wait(120)  # the rest is appended while the broker is frozen, and after
+                    time.sleep(0.1)
+
+        runner, handle = start(spark, url, tmp_path)
+        producer = threading.Thread(target=produce, daemon=True)
+        try:
+            producer.start()
+            deadline = time.monotonic() + 100
+            while not any(s.records for s in handle.history) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert any(s.records for s in handle.history), "the stream read nothing before the freeze"
+            broker.freeze()
+            try:
+                frozen.set()
+                time.sleep(10)
+                during = (len(acked), sum(s.records for s in handle.history))
+            finally:
+                broker.thaw()
+            producer.join(90)
+            assert not producer.is_alive(), "the producer never finished after the thaw"
+            assert during[0] <= batches // 3 + 2, "appends went on while the broker was frozen?"
+            values = log_values(url)
+            want = expected(values)
+            got = catch_up(runner, handle, want)
+            assert handle.query.isActive, f"the stream died: {handle.query.exception()}"
+        finally:
+            stop(handle)
+    assert acked == list(range(batches))
+    assert not failures, f"appends raised during a freeze shorter than their timeout: {failures[:2]}"
+    sent = [v for b in range(batches) for v in events(0, b * size, size)]
+    seen = Counter(values)
+    assert set(seen) == set(sent) and len(values) == len(sent), "lost or duplicated records"
+    assert got == want == expected(sent)
+
+
+# -- 2. producers SIGKILLed while the stream reads (embedded log) ------------------------------------
+PRODUCER = textwrap.dedent(
+    """
+    import sys
+    from riverbed.apps.ysb.generator import YsbGenerator
+    from riverbed.log import open_log
+
+    url, rnd, size, seed, start, span = sys.argv[1], *map(int, sys.argv[2:7])
+    made = YsbGenerator(seed).events(start + rnd * span, 1000.0)  # as the test's events(rnd, ...)
+    with open_log(url) as log:
+        for b in range(100_000):
+            log.append_values("ad-events", [next(made).value for _ in range(size)])
+            sys.stdout.write(f"{b}\\n")  # acknowledged: only now reported
+            sys.stdout.flush()
+    """
+)
+
+
+def _wait_acks(proc: subprocess.Popen, buf: bytearray, want: int, timeout: float) -> None:
+    """Add what the running child writes to `buf` until it holds `want` lines (or `timeout` s)."""
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    deadline = time.monotonic() + timeout
+    while buf.count(b"\n") < want and proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(BlockingIOError):
+            buf += os.read(fd, 1 << 16)
+        time.sleep(0.01)
+
+
+def _rest(proc: subprocess.Popen, buf: bytearray) -> None:
+    """Add the rest of a dead child's output to `buf` (to EOF)."""
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, True)
+    while chunk := os.read(fd, 1 << 16):
+        buf += chunk
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path: Path) -> None:
+    url = f"embedded://{tmp_path / 'log'}"
+    with open_log(url) as log:
+        log.create_topic(TOPIC, TopicConfig(partitions=2))
+    rng = random.Random(99)
+    acked: dict[int, set[int]] = {}
+    sizes: dict[int, int] = {}
+    runner, handle = start(spark, url, tmp_path)
+    try:
+        for rnd in range(5):
+            sizes[rnd] = rng.choice([1, 20, 200])
+            cmd = [sys.executable, "-c", PRODUCER, url, *map(str, (rnd, sizes[rnd], SEED, T0, SPAN))]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            buf = bytearray()
+            try:
+                _wait_acks(proc, buf, 3, 30)
+                time.sleep(rng.uniform(0.0, 0.3))  # then kill at a random moment, mid-append or not
+            finally:
+                proc.kill()
+                proc.wait()
+            _rest(proc, buf)  # everything it acknowledged before dying
+            text = buf.decode()
+            got = [int(x) for x in text[: text.rfind("\n") + 1].split()]  # a cut line is no ack
+            assert len(got) >= 3, f"round {rnd}: no acknowledgements: {proc.stderr.read()[-2000:]!r}"
+            acked[rnd] = set(got)
+        values = log_values(url)
+        want = expected(values)
+        got_counts = catch_up(runner, handle, want)
+    finally:
+        stop(handle)
+
+    seen = Counter(values)
+    assert max(seen.values()) == 1, "a record stored twice"
+    times = {int(json.loads(v)["event_time"]) - T0 for v in values}
+    for rnd, batches in acked.items():
+        size = sizes[rnd]
+        for b in batches:  # every acknowledged batch is there, whole, with the bytes that were sent
+            missing = set(events(rnd, b * size, size)) - seen.keys()
+            assert not missing, f"round {rnd}: acknowledged batch {b} lost {len(missing)} records"
+        in_log = {(t - rnd * SPAN) // size for t in times if rnd * SPAN <= t < (rnd + 1) * SPAN}
+        assert in_log >= batches and len(in_log - batches) <= 1, "unacknowledged: at most the one cut short"
+        for b in in_log - batches:  # the batch in flight at the kill: all or nothing
+            assert set(events(rnd, b * size, size)) <= seen.keys(), f"round {rnd}: batch {b} partly written"
+    assert got_counts == want, "the stream's counts differ from the log's contents"
+    assert sum(want.values()) > 0
+
+
+# -- 3. the embedded log's disk full ------------------------------------------------------------------
+@contextlib.contextmanager
+def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `path` (root only), unmounted on exit; skips the test otherwise."""
+    if os.geteuid() != 0:
+        pytest.skip("disk-full test needs root to mount a small tmpfs")
+    path.mkdir(parents=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.skip(f"disk-full test: cannot mount a tmpfs here: {res.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_embedded_log_disk_full_then_space_returns(spark, tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path / "disk", "3m") as disk:
+        url = f"embedded://{disk / 'log'}"
+        size, acked, error = 500, [], None
+        with open_log(url) as log:
+            log.create_topic(TOPIC, TopicConfig(partitions=2))
+            for b in range(200):
+                try:
+                    log.append_values(TOPIC, events(0, b * size, size))
+                except LogFullError as e:
+                    error = e
+                    break
+                acked.append(b)
+            assert error is not None, "3 MB never filled up"
+            assert str(disk / "log") in str(error) and "full" in str(error).lower(), str(error)
+            assert error.transient and "records already written are intact" in str(error)
+            sent = [v for b in acked for v in events(0, b * size, size)]
+            assert Counter(log_values(url)) == Counter(sent), "written records damaged by the full disk"
+
+            # space returns (the volume grows): the same log instance appends again. Freeing a
+            # little is not enough: closing checkpoints the WAL (all of it, here) into the database
+            # file, which needs about as much space again
+            subprocess.run(["mount", "-o", "remount,size=12m", str(disk)], check=True)
+            log.append_values(TOPIC, events(0, len(acked) * size, size))
+        with open_log(url) as fresh:
+            fresh.append_values(TOPIC, events(0, (len(acked) + 1) * size, size))
+        sent += events(0, len(acked) * size, 2 * size)
+        values = log_values(url)
+        assert Counter(values) == Counter(sent), "the failed batch must leave nothing behind"
+        assert len(acked) >= 3, f"only {len(acked)} appends fitted: the test's sizes are off"
+
+        runner = Runner("ysb", log=url, home=tmp_path / "home", spark=spark, seed=SEED, lateness_ms=10**12)
+        handle = runner.start_stream(available_now=True)
+        try:
+            handle.wait(120)
+        finally:
+            stop(handle)
+        assert counts(runner) == expected(sent)
