@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from riverbed.cli._common import add_master_option
+from riverbed.storage import add_options as add_storage_options
+from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("pipeline", metavar="PIPELINE", help="pipeline name, e.g. logwatch")
     p.add_argument("--cutoff", metavar="T", help="recompute times before T (ISO 8601 or epoch ms)")
     add_master_option(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
@@ -28,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.pipeline.runner import Runner
     from riverbed.timeutil import iso, parse_time_ms
 
+    apply_storage_options(args)
     version = serving_version(args.pipeline, home=args.home)
     runner = Runner(args.pipeline, log=args.log, home=args.home, version=version, master=args.master)
     res = run_batch_layer(runner, parse_time_ms(args.cutoff) if args.cutoff else None)

@@ -7,6 +7,8 @@ import json
 import sys
 
 from riverbed.cli._common import add_master_option
+from riverbed.storage import add_options as add_storage_options
+from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--available-now", action="store_true", help="catch up with the log, then exit")
     p.add_argument("--trigger", default="1s", help="micro-batch interval once caught up (default: 1s)")
     add_master_option(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.spark import get_spark
     from riverbed.timeutil import parse_duration_ms
 
+    apply_storage_options(args)
     options = parse_options(args.set)
     get_pipeline(args.pipeline, **options)  # a bad name or option fails here, before Spark starts
     handle = reprocess(

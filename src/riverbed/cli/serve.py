@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 
 from riverbed.cli._common import non_negative_int, note
+from riverbed.storage import add_options as add_storage_options
+from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,12 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="port (default: 8050; 0 picks a free one)")
     p.add_argument("--token", help="require this token on every API call [env: RIVERBED_TOKEN] "
                    "(required when --host is not a loopback address)")
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from riverbed.web import serve_in_thread
 
+    apply_storage_options(args)
     server = serve_in_thread(home=args.home, log=args.log, host=args.host, port=args.port, token=args.token)
     try:
         note(f"dashboard: {server.url}  (API: {server.url}api/, OpenAPI: {server.url}openapi.json)")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riverbed.cli._common import add_master_option, positive_int
+from riverbed.storage import add_options as add_storage_options
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         'GROUP BY term ORDER BY n DESC").show()',
     )
     add_master_option(sh)
+    add_storage_options(sh)
     sh.set_defaults(func=run_shell)
     q = subparsers.add_parser(
         "sql", help="run one Spark SQL query over the lake and the serving store, print the rows",
@@ -47,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--json", action="store_true", help="one JSON object per row")
     q.add_argument("--limit", type=positive_int, default=1000, help="print at most N rows (default: 1000)")
     add_master_option(q)
+    add_storage_options(q)
     q.set_defaults(func=run_sql)
 
 
@@ -57,15 +60,24 @@ def view_name(name: str) -> str:
 
 def register_views(spark: SparkSession, home: Path, store_url: str | None = None) -> dict[str, str]:
     """Register every lake dataset and store output as a temp view; returns {view: what it is}."""
+    from riverbed import storage
     from riverbed.pipeline.sinks import read_lake
     from riverbed.store import open_store
 
     views: dict[str, str] = {}
-    lake = home / "lake"
-    if lake.is_dir():
-        for d in sorted(p for p in lake.iterdir() if p.is_dir() and any(p.rglob("*.parquet"))):
-            read_lake(spark, home, d.name).createOrReplaceTempView(view_name(d.name))
-            views[view_name(d.name)] = f"lake {d}"
+    lake = storage.lake_root(home)  # <home>/lake, or the --lake / $RIVERBED_LAKE root (any Hadoop URI)
+    for name, is_dir in sorted(storage.children(lake, spark).items()):
+        d = storage.join(lake, name)
+        if not is_dir or name == "versions":  # a root of its own also holds Kappa versions' lakes
+            continue
+        if storage.scheme(d) == "" and not any(Path(d).rglob("*.parquet")):
+            continue
+        try:
+            df = read_lake(spark, home, name)
+        except Exception:  # an empty dataset on a remote file system: nothing to show yet
+            continue
+        df.createOrReplaceTempView(view_name(name))
+        views[view_name(name)] = f"lake {d}"
     store = open_store(store_url, home=home)
     for name in store.outputs():
         store_frame(spark, store, name).createOrReplaceTempView(view_name(name))
@@ -91,8 +103,10 @@ def store_frame(spark: SparkSession, store: Any, name: str) -> Any:
 def _session(args: argparse.Namespace) -> tuple[SparkSession, dict[str, str]]:
     from riverbed.config import resolve_home
     from riverbed.spark import get_spark
+    from riverbed.storage import apply_options
 
     home = resolve_home(args.home)
+    apply_options(args)
     spark = get_spark(args.master, app_name="riverbed-shell")
     return spark, register_views(spark, home, getattr(args, "store", None))
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from riverbed.cli._common import add_master_option
+from riverbed.storage import add_options as add_storage_options
+from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--clusters", type=int, default=4, metavar="K", help="buzz: KMeans clusters (default: 4)")
     p.add_argument("--seed", type=int, default=1, help="buzz: KMeans seed (default: 1)")
     add_master_option(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_storage_options(args)
     if args.app == "buzz":
         from riverbed.apps.buzz.cli import train_command
 

@@ -7,11 +7,15 @@ import dataclasses
 import json
 import sys
 
+from riverbed.storage import add_options as add_storage_options
+from riverbed.storage import apply_options as apply_storage_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("versions", help="Kappa: a pipeline's versions, which serves, and their lag")
     p.add_argument("pipeline", metavar="PIPELINE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
@@ -20,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.kappa import versions
     from riverbed.timeutil import iso
 
+    apply_storage_options(args)
     rows = versions(args.pipeline, home=args.home, log=args.log)
     if args.json:
         sys.stdout.write("".join(json.dumps(dataclasses.asdict(v)) + "\n" for v in rows))

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from riverbed import storage
 from riverbed.errors import InvalidArgument
 from riverbed.layers.serving import is_view
 from riverbed.pipeline.batch import load_parsed
-from riverbed.pipeline.sinks import lake_path, partial_updates
+from riverbed.pipeline.sinks import lake_path, partial_updates, stamp_rows
 
 if TYPE_CHECKING:
     from riverbed.pipeline.runner import Runner
@@ -44,9 +45,9 @@ def default_cutoff(runner: Runner) -> int:
 def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerResult:
     """Recompute every view of the runner's pipeline over the lake before the cutoff."""
     p, store = runner.pipeline, runner.store
-    if not lake_path(runner.home, p.name).exists():
+    if not storage.exists(lake := lake_path(runner.home, p.name), runner.spark):
         raise InvalidArgument(
-            f"the lake has no data for {p.name} under {runner.home}",
+            f"the lake has no data for {p.name} in {lake}",
             hint=f"the stream keeps every parsed record there: run it first (riverbed run {p.name})",
         )
     started = time.monotonic()
@@ -60,6 +61,7 @@ def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerR
         records = good.count()
         frames = p.transform(good)
         specs, rows = partial_updates({o.name: o for o in p.outputs}, frames)
+        stamp_rows(p.outputs, rows, time.time_ns() // 1_000_000)
     finally:
         good.unpersist()
     for spec in specs.values():

@@ -2,7 +2,9 @@
 
 Everything here reads what riverbed already keeps: the log (`describe`), the serving store
 (`metrics`, `state`, `outputs`) and Spark's checkpoint (the offsets each committed micro-batch read,
-`<home>/checkpoints/<pipeline>/stream/{offsets,commits}/<N>`). Pure reads: nothing is changed.
+`<home>/checkpoints/<pipeline>/stream/{offsets,commits}/<N>`, or under $RIVERBED_CHECKPOINTS). Pure
+reads: nothing is changed. A checkpoint on a remote file system (s3a://, hdfs://...) is read through
+a Spark session running in this process; without one its lag is unknown (None).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from riverbed import storage
 from riverbed.dlq import DLQ_SUFFIX, as_dead_letter
 from riverbed.log import Log
 from riverbed.store import SqliteStore
@@ -38,17 +41,18 @@ def topics(log: Log, rates: dict[str, float] | None = None) -> list[dict[str, An
     return out
 
 
-def checkpoint_dir(home: Path, pipeline: str) -> Path:
-    return home / "checkpoints" / pipeline / "stream"
+def checkpoint_dir(home: Path, pipeline: str) -> str:
+    """The pipeline's stream checkpoint: a local path or a Hadoop URI (see riverbed.storage)."""
+    return storage.stream_checkpoint(home, pipeline)
 
 
-def _batches(folder: Path) -> list[int]:
-    return sorted((int(f.name) for f in folder.glob("*") if f.name.isdigit()), reverse=True)
+def _batches(folder: str) -> list[int]:
+    return sorted((int(name) for name in storage.children(folder) if name.isdigit()), reverse=True)
 
 
-def _read_offsets(path: Path) -> dict[str, dict[int, int]] | None:
+def _read_offsets(path: str) -> dict[str, dict[int, int]] | None:
     try:
-        lines = path.read_text().splitlines()
+        lines = storage.read_text(path).splitlines()
     except OSError:
         return None
     offsets: dict[str, dict[int, int]] = {}
@@ -68,20 +72,25 @@ def committed_offsets(home: Path, pipeline: str) -> tuple[int | None, dict[str, 
     """The last committed micro-batch id and the offsets it read up to, from Spark's checkpoint.
     Before the first commit: no batch, and the topics planned so far with nothing committed."""
     cp = checkpoint_dir(home, pipeline)
-    for batch in _batches(cp / "commits"):
-        offsets = _read_offsets(cp / "offsets" / str(batch))
+    for batch in _batches(storage.join(cp, "commits")):
+        offsets = _read_offsets(storage.join(cp, "offsets", str(batch)))
         if offsets is not None:
             return batch, offsets
-    for batch in _batches(cp / "offsets"):
-        planned = _read_offsets(cp / "offsets" / str(batch))
+    for batch in _batches(storage.join(cp, "offsets")):
+        planned = _read_offsets(storage.join(cp, "offsets", str(batch)))
         if planned is not None:
             return None, {t: {} for t in planned}
     return None, {}
 
 
 def lag(log: Log, home: Path, pipeline: str) -> dict[str, Any]:
-    """Records in the log the pipeline's stream has not committed yet, per topic and partition."""
-    batch, offsets = committed_offsets(home, pipeline)
+    """Records in the log the pipeline's stream has not committed yet, per topic and partition
+    (total None, with the reason, when the checkpoint cannot be read from here)."""
+    try:
+        batch, offsets = committed_offsets(home, pipeline)
+    except storage.StorageError as e:
+        return {"pipeline": pipeline, "committed_batch": None, "total": None, "partitions": [],
+                "unknown": str(e)}
     rows, total = [], 0
     for topic, parts in sorted(offsets.items()):
         if not log.exists(topic):
@@ -100,9 +109,12 @@ def pipeline_names(store: SqliteStore, home: Path) -> list[str]:
     from riverbed.pipeline.registry import pipeline_names as registered
 
     names = set(registered())
-    root = home / "checkpoints"
-    if root.is_dir():
-        names.update(d.name for d in root.iterdir() if (d / "stream").is_dir())
+    root = storage.checkpoints_root(home)
+    try:
+        found = [n for n, is_dir in storage.children(root).items() if is_dir and n != "versions"]
+        names.update(n for n in found if storage.children(storage.join(root, n)).get("stream"))
+    except storage.StorageError:  # a remote root with no Spark session here: the registered ones
+        pass
     return sorted(names)
 
 
@@ -127,7 +139,10 @@ def pipeline_summary(store: SqliteStore, log: Log, home: Path, name: str, now_ms
     outputs = store.outputs(name)
     last = store.metrics(name, limit=1)
     state = store.state(name)
-    has_checkpoint = checkpoint_dir(home, name).is_dir()
+    try:
+        has_checkpoint = storage.exists(checkpoint_dir(home, name))
+    except storage.StorageError:  # remote, no Spark session here: lag unknown
+        has_checkpoint = False
     if not outputs and not last and not has_checkpoint:
         status = "not running"
     elif last and now_ms - last[-1]["at_ms"] <= RUNNING_WITHIN_MS:

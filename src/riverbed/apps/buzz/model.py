@@ -107,11 +107,12 @@ def training_data(spark: SparkSession, home: Path) -> DataFrame:
     """The lake's buzz rows that have words to learn from: posts, event texts, meetup events."""
     from pyspark.sql import functions as F
 
+    from riverbed import storage
     from riverbed.pipeline.sinks import lake_path, read_lake
 
-    if not lake_path(home, "buzz").exists():
+    if not storage.exists(lake := lake_path(home, "buzz"), spark):
         raise InvalidArgument(
-            f"the lake has no buzz data under {home}",
+            f"the lake has no buzz data in {lake}",
             hint="ingest (riverbed ingest github|social|meetup) and run the stream (riverbed run buzz) first",
         )
     return read_lake(spark, home, "buzz").where(F.size("terms") > 0)
