@@ -97,71 +97,94 @@ def stop(handle: StreamHandle | None) -> None:
 
 
 # -- 1. the Kafka-protocol broker frozen -------------------------------------------------------------
+class Producer(threading.Thread):
+    """Appends `batches` batches of producer `rnd`'s events, retrying each as a user would."""
+
+    def __init__(self, url: str, rnd: int, batches: int, size: int, pause_after: int, go: threading.Event):
+        super().__init__(daemon=True)
+        self.url, self.rnd, self.batches, self.size, self.pause_after, self.go = url, rnd, batches, size, \
+            pause_after, go
+        self.acked: list[int] = []
+        self.failures: Counter[int] = Counter()  # batch -> appends of it that raised
+        self.errors: list[RiverbedError] = []
+
+    def run(self) -> None:
+        with open_log(self.url) as log:
+            for b in range(self.batches):
+                while True:
+                    try:
+                        log.append_values(TOPIC, events(self.rnd, b * self.size, self.size))
+                        break
+                    except RiverbedError as e:  # report, wait, retry the same records
+                        self.failures[b] += 1
+                        self.errors.append(e)
+                        time.sleep(0.5)
+                self.acked.append(b)
+                if b == self.pause_after:
+                    self.go.wait(120)  # the rest goes while the broker is frozen, and after
+                time.sleep(0.1)
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.kafka
-def test_kafka_broker_frozen_for_10s_producer_and_stream_carry_on(spark, tmp_path: Path) -> None:
-    """SIGSTOP on a dedicated Tansu for 10 s while a producer appends and the stream runs; SIGCONT.
+def test_kafka_broker_frozen_for_10s_producers_and_stream_carry_on(spark, tmp_path: Path) -> None:
+    """SIGSTOP on a dedicated Tansu for 10 s while two producers append and the stream runs; SIGCONT.
 
-    Appends wait inside riverbed (the idempotent producer retries; `timeout=30` from the URL bounds
-    the wait above the freeze), so none raises and none is written twice. A user's retry after an
-    error would be a new write (Kafka's idempotence covers the producer's own retries only): the
-    loop retries as a user would and the assertions allow a repeat only for a batch that raised.
+    Producer A and the stream use `?timeout=30`: their calls wait the freeze out inside riverbed
+    (librdkafka's idempotent retries), so A's appends never raise and each lands once. Producer B
+    uses `?timeout=3`: its appends raise during the freeze and it retries them, as a user would.
+    Kafka's idempotence covers only the producer's own retries, so a batch whose append timed out
+    may have landed too and B's retry store it again: B's batches are each in the log at least
+    once, twice at most when (and only when) an append of it raised. The stream must count exactly
+    what the log holds.
     """
-    batches, size = 24, 50
+    batches, size, pause = 24, 50, 8
     with TansuBroker() as broker:
         url = f"{broker.url}?timeout=30"
         with open_log(url) as log:
             log.create_topic(TOPIC, TopicConfig(partitions=2))
-        acked: list[int] = []
-        failures: list[tuple[int, str]] = []
-        frozen = threading.Event()
-
-        def produce() -> None:
-            with open_log(url) as log:
-                for b in range(batches):
-                    while True:
-                        try:
-                            log.append_values(TOPIC, events(0, b * size, size))
-                            break
-                        except RiverbedError as e:  # as a user would: report, wait, retry
-                            failures.append((b, str(e)))
-                            time.sleep(0.5)
-                    acked.append(b)
-                    if b == batches // 3:
-                        frozen.wait(120)  # the rest is appended while the broker is frozen, and after
-                    time.sleep(0.1)
-
+        go = threading.Event()
+        a = Producer(url, 0, batches, size, pause, go)
+        b = Producer(f"{broker.url}?timeout=3", 1, batches, size, pause, go)
         runner, handle = start(spark, url, tmp_path)
-        producer = threading.Thread(target=produce, daemon=True)
         try:
-            producer.start()
-            deadline = time.monotonic() + 100
-            while not any(s.records for s in handle.history) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert any(s.records for s in handle.history), "the stream read nothing before the freeze"
-            broker.freeze()
+            a.start()
+            b.start()
+            deadline = time.monotonic() + 60
+            while min(len(a.acked), len(b.acked)) <= pause and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert handle.query.isActive and len(b.acked) > pause, "no appends before the freeze"
+            broker.freeze()  # the stream is in its first micro-batches, or waiting for the next
             try:
-                frozen.set()
+                go.set()
                 time.sleep(10)
-                during = (len(acked), sum(s.records for s in handle.history))
+                during = len(a.acked)
             finally:
                 broker.thaw()
-            producer.join(90)
-            assert not producer.is_alive(), "the producer never finished after the thaw"
-            assert during[0] <= batches // 3 + 2, "appends went on while the broker was frozen?"
+            a.join(90)
+            b.join(90)
+            assert not a.is_alive() and not b.is_alive(), "a producer never finished after the thaw"
             values = log_values(url)
             want = expected(values)
             got = catch_up(runner, handle, want)
             assert handle.query.isActive, f"the stream died: {handle.query.exception()}"
         finally:
             stop(handle)
-    assert acked == list(range(batches))
-    assert not failures, f"appends raised during a freeze shorter than their timeout: {failures[:2]}"
-    sent = [v for b in range(batches) for v in events(0, b * size, size)]
+    assert during <= pause + 1, "appends were acknowledged while the broker was frozen?"
+    assert a.acked == b.acked == list(range(batches))
+    assert not a.failures, f"appends raised during a freeze shorter than their timeout: {a.errors[:2]!s}"
+    assert b.failures, "B's 3 s timeout should have run out during the 10 s freeze"
+    assert all(e.transient for e in b.errors), [str(e) for e in b.errors if not e.transient][:2]
     seen = Counter(values)
-    assert set(seen) == set(sent) and len(values) == len(sent), "lost or duplicated records"
-    assert got == want == expected(sent)
+    assert all(seen[v] == 1 for n in range(batches) for v in events(0, n * size, size)), "A: lost or twice"
+    assert len(seen) == 2 * batches * size, "a record that no producer sent"
+    for n in range(batches):
+        copies = {seen[v] for v in events(1, n * size, size)}
+        assert min(copies) >= 1, f"B's batch {n} lost"
+        assert max(copies) <= 1 + b.failures[n], f"B's batch {n} stored more often than it was sent"
+    assert got == want, "the stream's counts differ from the log's contents"
+    assert sum(s.records for s in handle.history) == len(values), "records read twice or skipped"
 
 
 # -- 2. producers SIGKILLed while the stream reads (embedded log) ------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
-from riverbed.errors import InvalidArgument, LogError
+from riverbed.errors import InvalidArgument, LogError, LogUnavailable
 from riverbed.log._kafka_util import Delivery, to_wire, translate, unavailable
 from riverbed.log.api import AppendResult, Record, check_columns
 from riverbed.log.partitioner import partition_for
@@ -127,6 +127,8 @@ class Writer:
                 except BufferError:  # local queue full: serve delivery reports, then retry
                     poll(0.05)
                 except KafkaException as e:
+                    if self._drop_if_fatal(producer, e.args[:1]):
+                        raise _dropped(e.args[0], "records", topic) from None
                     raise translate(e, self.url, topic) from None
         deadline = time.monotonic() + self.timeout + 5
         while report.done < len(parts) and time.monotonic() < deadline:
@@ -134,10 +136,17 @@ class Writer:
         if report.errors:
             err = report.errors[0]
             exc = translate(KafkaException(err), self.url, topic)
-            if isinstance(exc, LogError):
-                exc.message = (
-                    f"{len(report.errors)} of {len(parts)} records not written to '{topic}': {exc.message}"
-                )
+            n = f"{len(report.errors)} of {len(parts)} records"
+            if self._drop_if_fatal(producer, report.errors):
+                exc = _dropped(err, n, topic)
+            elif isinstance(exc, LogError):
+                if any(e.name() == "_MSG_TIMED_OUT" for e in report.errors):
+                    # sent but unanswered in time: the broker may still have stored them
+                    exc.message = f"{n} not acknowledged by '{topic}' within {self.timeout:g}s: {exc.message}"
+                    exc.hint = ("they may have been written all the same, so a retry can store them twice; "
+                                "a longer timeout (kafka://...?timeout=S) waits out longer broker stalls")
+                else:
+                    exc.message = f"{n} not written to '{topic}': {exc.message}"
                 exc.args = (exc.message,)
             raise exc
         if report.done < len(parts):
@@ -145,6 +154,18 @@ class Writer:
                 self.url, f"{len(parts) - report.done} records not acknowledged in {self.timeout}s"
             )
         return report.result(parts, order)
+
+    def _drop_if_fatal(self, producer: Producer, errors: Sequence[Any]) -> bool:
+        """After a fatal error (e.g. fenced when an idempotent producer could not bump its epoch after
+        a timeout: Tansu answers PRODUCER_FENCED) librdkafka refuses every later produce: drop the
+        producer so the next append starts a new one instead of failing forever. True if dropped."""
+        if not any(_fatal(e) for e in errors):
+            return False
+        with self._lock:
+            if self._producer is producer:
+                self._producer = None
+        producer.flush(0)  # what it still holds can only fail now
+        return True
 
     def forget(self, topic: str) -> None:
         with self._lock:
@@ -160,3 +181,19 @@ class Writer:
 def _check(topic: str, partition: int, n: int) -> None:
     if not isinstance(partition, int) or not 0 <= partition < n:
         raise InvalidArgument(f"partition {partition!r} out of range for topic '{topic}' ({n} partitions)")
+
+
+def _dropped(err: Any, what: str, topic: str) -> LogUnavailable:
+    """The (transient) error of an append whose producer hit a fatal error and was replaced."""
+    return LogUnavailable(
+        f"{what} not written to '{topic}': the producer hit a fatal error ({err.name()}: {err.str()}); "
+        "the next append uses a new producer", hint="retry the append")
+
+
+def _fatal(err: Any) -> bool:
+    """Whether a KafkaError leaves the producer unusable."""
+    fatal = getattr(err, "fatal", None)
+    return bool(fatal and fatal()) or getattr(err, "name", lambda: "")() in _FATAL_NAMES
+
+
+_FATAL_NAMES = {"_FATAL", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED"}
