@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from riverbed import storage
 from riverbed.config import resolve_home, version_home
 from riverbed.errors import RiverbedError
 from riverbed.store import SqliteStore, open_store
@@ -89,21 +89,24 @@ def _known(store: SqliteStore, pipeline: str) -> dict[str, tuple[dict[str, Any],
     return {v: (json.loads(o), c) for v, o, c in rows}
 
 
-def checkpoint_offsets(home: Path, pipeline: str) -> dict[str, dict[int, int]]:
-    """Log offsets the version's stream has committed ({} before its first micro-batch)."""
-    base = home / "checkpoints" / pipeline / "stream"
-    commits = [int(p.name) for p in (base / "commits").glob("[0-9]*")] if (base / "commits").exists() else []
+def checkpoint_offsets(
+    home: Path, pipeline: str, spark: SparkSession | None = None
+) -> dict[str, dict[int, int]]:
+    """Log offsets the version's stream has committed ({} before its first micro-batch); a checkpoint
+    on a remote file system (s3a://, hdfs://...) is read through `spark` or the running session."""
+    base = storage.stream_checkpoint(home, pipeline)
+    commits = [int(n) for n in storage.children(storage.join(base, "commits"), spark) if n.isdigit()]
     if not commits:
         return {}
-    lines = (base / "offsets" / str(max(commits))).read_text().strip().splitlines()
+    lines = storage.read_text(storage.join(base, "offsets", str(max(commits))), spark).strip().splitlines()
     return {t: {int(p): o for p, o in parts.items()} for t, parts in json.loads(lines[-1]).items()}
 
 
-def lag(home: Path, pipeline: str, topics: list[str], log_url: str) -> int:
+def lag(home: Path, pipeline: str, topics: list[str], log_url: str, spark: SparkSession | None = None) -> int:
     """Records in the pipeline's input topics that its checkpoint has not reached."""
     from riverbed.log import open_log
 
-    done = checkpoint_offsets(home, pipeline)
+    done = checkpoint_offsets(home, pipeline, spark)
     total = 0
     with open_log(log_url) as log:
         for t in topics:
@@ -121,14 +124,16 @@ def versions(pipeline: str, *, home: str | Path | None = None, log: str | None =
     store = _registry(root)
     serving, previous = _alias(store, pipeline)
     known = _known(store, pipeline)
+    spark = storage.spark_for(storage.checkpoints_root(root))  # started only for a remote checkpoint root
     out = []
     for v in ["v1", *sorted(k for k in known if k != "v1")]:
         options, created = known.get(v, ({}, None))
         vhome = version_home(root, v)
-        if v == "v1" and not (vhome / "checkpoints" / pipeline).exists() and serving != "v1":
+        checkpoint = storage.checkpoint_uri(vhome, pipeline)
+        if v == "v1" and serving != "v1" and not storage.exists(checkpoint, spark):
             continue
         topics = list(get_pipeline(pipeline, **options).topics)
-        behind = lag(vhome, pipeline, topics, absolute_log_url(log, str(root)))
+        behind = lag(vhome, pipeline, topics, absolute_log_url(log, str(root)), spark)
         status = ("serving" if v == serving else "previous" if v == previous
                   else "ready" if behind == 0 else "catching-up")
         out.append(VersionInfo(v, status, behind, created, options))
@@ -146,9 +151,12 @@ def reprocess(
     trigger_ms: int = 1000,
     spark: SparkSession | None = None,
     progress: Callable[[BatchStats], None] | None = None,
+    lake: str | None = None,
+    checkpoints: str | None = None,
 ) -> StreamHandle:
     """Run `pipeline` (built with `options`, i.e. the changed code) as `version` from the start of the
-    retained log into its own outputs; blocks until caught up (available_now) or Ctrl-C."""
+    retained log into its own outputs; blocks until caught up (available_now) or Ctrl-C. `lake` and
+    `checkpoints` are the home's roots (riverbed.storage): the version's go under <root>/versions/<v>."""
     from riverbed.pipeline.runner import Runner
 
     if version == "v1":
@@ -164,6 +172,7 @@ def reprocess(
             f"{pipeline} {version} exists with other options {known[version][0]}",
             hint=f"choose a new version name, or `riverbed drop {pipeline} {version}` first",
         )
+    storage.configure(root, lake=lake, checkpoints=checkpoints)
     runner = Runner(pipeline, log=log, home=root, version=version, spark=spark, **opts)
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO _rb_versions VALUES (?, ?, ?, ?)",
@@ -207,8 +216,10 @@ def rollback(pipeline: str, *, home: str | Path | None = None) -> str:
         return row[1]
 
 
-def drop(pipeline: str, version: str, *, home: str | Path | None = None) -> None:
-    """Delete a version's outputs, checkpoints and lake; refused for the serving version."""
+def drop(pipeline: str, version: str, *, home: str | Path | None = None,
+         spark: SparkSession | None = None) -> None:
+    """Delete a version's outputs, checkpoints and lake; refused for the serving version. Remote
+    ones (s3a://, hdfs://...) through `spark`, the running session or one started for it."""
     root = resolve_home(home)
     store = _registry(root)
     serving, previous = _alias(store, pipeline)
@@ -219,13 +230,19 @@ def drop(pipeline: str, version: str, *, home: str | Path | None = None) -> None
         raise KappaError(f"{pipeline} has no version {version!r}")
     vhome = version_home(root, version)
     if version == "v1":  # the home's own: only this pipeline's parts
+        parts = [storage.checkpoint_uri(vhome, pipeline), storage.lake_uri(vhome, pipeline)]
+        spark = storage.spark_for(*parts, spark=spark)
         for name in store.outputs(pipeline):
             store.drop_output(name)
-        for part in (vhome / "checkpoints" / pipeline, vhome / "lake" / pipeline):
-            shutil.rmtree(part, ignore_errors=True)
-    else:
+        for part in parts:
+            storage.delete(part, spark)
+    else:  # the version home, and its roots under <lake|checkpoints root>/versions/<v> if elsewhere
+        parts = [storage.checkpoints_root(vhome), storage.lake_root(vhome)]
+        spark = storage.spark_for(*parts, spark=spark)
         open_store(home=root, version=version).destroy()
-        shutil.rmtree(vhome, ignore_errors=True)
+        storage.delete(str(vhome))
+        for part in parts:
+            storage.delete(part, spark)
     with store.transaction() as db:
         db.execute("DELETE FROM _rb_versions WHERE pipeline = ? AND version = ?", (pipeline, version))
         if previous == version:
