@@ -79,11 +79,12 @@ def start(spark, url: str, home: Path, trigger_ms: int = 500) -> tuple[Runner, S
     return runner, runner.start_stream(trigger_ms=trigger_ms)
 
 
-def catch_up(runner: Runner, handle: StreamHandle, want: dict, timeout: float = 60) -> dict:
-    """Wait until the store holds `want` (or `timeout` s pass); the query must stay alive."""
+def catch_up(runner: Runner, handle: StreamHandle, want: dict, records: int, timeout: float = 60) -> dict:
+    """Wait until the store holds `want` and the stream has read `records` (or `timeout` s pass);
+    the query must stay alive meanwhile. Returns the store's counts."""
     deadline = time.monotonic() + timeout
     got = counts(runner)
-    while got != want and time.monotonic() < deadline:
+    while (got != want or sum(s.records for s in handle.history) < records) and time.monotonic() < deadline:
         assert handle.query.isActive, f"the stream died: {handle.query.exception()}"
         time.sleep(0.25)
         got = counts(runner)
@@ -167,7 +168,7 @@ def test_kafka_broker_frozen_for_10s_producers_and_stream_carry_on(spark, tmp_pa
             assert not a.is_alive() and not b.is_alive(), "a producer never finished after the thaw"
             values = log_values(url)
             want = expected(values)
-            got = catch_up(runner, handle, want)
+            got = catch_up(runner, handle, want, len(values))
             assert handle.query.isActive, f"the stream died: {handle.query.exception()}"
         finally:
             stop(handle)
@@ -253,7 +254,7 @@ def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path:
             acked[rnd] = set(got)
         values = log_values(url)
         want = expected(values)
-        got_counts = catch_up(runner, handle, want)
+        got_counts = catch_up(runner, handle, want, len(values))
     finally:
         stop(handle)
 
@@ -270,6 +271,7 @@ def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path:
         for b in in_log - batches:  # the batch in flight at the kill: all or nothing
             assert set(events(rnd, b * size, size)) <= seen.keys(), f"round {rnd}: batch {b} partly written"
     assert got_counts == want, "the stream's counts differ from the log's contents"
+    assert sum(s.records for s in handle.history) == len(values), "records read twice or skipped"
     assert sum(want.values()) > 0
 
 
@@ -330,3 +332,4 @@ def test_embedded_log_disk_full_then_space_returns(spark, tmp_path: Path) -> Non
         finally:
             stop(handle)
         assert counts(runner) == expected(sent)
+        assert sum(s.records for s in handle.history) == len(sent)
