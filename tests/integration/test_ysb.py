@@ -14,7 +14,8 @@ from riverbed.testing import read_topic
 
 SEED, N, RATE, LATENESS = 5, 6_000, 200.0, 5_000
 T0 = 1_700_000_000_000
-BAD = [b"not json", b'{"ad_id": "x", "event_type": "view", "event_time": "soon"}']
+BAD = [b"not json", b'{"ad_id": "x", "event_type": "view", "event_time": "soon"}', b"", b"[1, 2]",
+       b'{"ad_id": "x", "event_type": "view"}']
 
 
 def test_generator_is_ysb_shaped_and_deterministic() -> None:
@@ -80,7 +81,8 @@ def test_stream_and_batch_equal_plain_python(spark, tmp_path: Path) -> None:
     reasons = [dict(r.headers)["riverbed.reason"].decode() for r in dlq]
     assert sum(r.startswith("late:") for r in reasons) == len(late)
     assert sorted(r for r in reasons if r.startswith("ysb:")) == [
-        "ysb: event_time is not epoch ms: soon", "ysb: not a JSON object with YSB's fields"]
+        "ysb: empty record", "ysb: event_time is not epoch ms: soon", "ysb: missing field(s) event_time",
+        "ysb: not a JSON object with YSB's fields", "ysb: not a JSON object with YSB's fields"]
 
     result = runner.batch(source="log")  # the batch sees every event, late ones included
     assert result.bad == len(BAD)

@@ -27,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="stream: process everything available now, then exit")
     p.add_argument("--max-records-per-trigger", type=positive_int, metavar="N",
                    help="stream: at most N records per micro-batch")
+    p.add_argument("--latency-target", metavar="DURATION",
+                   help="stream: adapt the trigger and batch size while running to keep p99 latency "
+                   "(append -> store) under DURATION when the load allows, e.g. 500ms or 1s "
+                   "(replaces --trigger)")
     p.add_argument("--source", choices=["log", "lake"], default="log",
                    help="batch: read the retained log or the lake (default: log)")
     p.add_argument("--from", dest="time_from", metavar="T",
@@ -39,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from riverbed.errors import InvalidArgument
     from riverbed.pipeline.runner import Runner
     from riverbed.timeutil import parse_duration_ms, parse_time_ms
 
@@ -57,10 +62,18 @@ def run(args: argparse.Namespace) -> int:
               f"rows: {outs} ({time.monotonic() - t0:.1f}s)", file=sys.stderr)
         return 0
     trigger_ms = parse_duration_ms(args.trigger)
+    target_ms = parse_duration_ms(args.latency_target) if args.latency_target else None
+    if target_ms is not None and (target_ms < 100 or args.available_now):
+        raise InvalidArgument(
+            f"--latency-target {args.latency_target}: "
+            + ("needs at least 100ms" if target_ms < 100 else "does not combine with --available-now"),
+            hint="e.g. --latency-target 500ms",
+        )
     runner.stream(
         trigger_ms=trigger_ms,
         available_now=args.available_now,
         max_records_per_trigger=args.max_records_per_trigger,
+        latency_target_ms=target_ms,
         progress=lambda s: print(s.line(), file=sys.stderr, flush=True),
     )
     return 0

@@ -7,12 +7,13 @@ already dead-lettered them); over the lake, rows are already parsed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from riverbed.pipeline.definition import Pipeline
-from riverbed.pipeline.sinks import partial_updates, read_lake, show_console, write_topic
+from riverbed.pipeline.sinks import partial_updates, read_lake, show_console, stamp_rows, write_topic
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -47,6 +48,7 @@ def load_parsed(
             spark.read.format("riverbed")
             .option("topic", ",".join(pipeline.topics))
             .option("log", log_url)
+            .options(**pipeline.source_options(spark))
             .load()
         )
         parsed = pipeline.parse(raw)
@@ -83,6 +85,7 @@ def run_batch(
         frames = pipeline.transform(good)
         outputs = {o.name: o for o in pipeline.outputs}
         specs, rows = partial_updates(outputs, frames)
+        stamp_rows(pipeline.outputs, rows, time.time_ns() // 1_000_000)
         for spec in specs.values():
             store.ensure_output(pipeline.name, spec, recreate=True)
         store.replace(rows, derived=pipeline.derived_sql)

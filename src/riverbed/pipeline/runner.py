@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from riverbed import storage
 from riverbed.config import resolve_home, version_home
 from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.pipeline.batch import BatchResult, run_batch
@@ -71,13 +72,18 @@ class Runner:
         version: str | None = None,
         master: str | None = None,
         spark: SparkSession | None = None,
+        lake: str | None = None,
+        checkpoints: str | None = None,
         **options: object,
     ) -> None:
         """`version` (Kappa) runs the pipeline apart: own checkpoints, lake and store under
-        <home>/versions/<version>, on the same log. None or "v1" is the home itself."""
+        <home>/versions/<version>, on the same log. None or "v1" is the home itself.
+        `lake`/`checkpoints`: roots (paths or Hadoop URIs) for this home, for the rest of the process
+        (see riverbed.storage); by default $RIVERBED_LAKE/$RIVERBED_CHECKPOINTS or under the home."""
         from riverbed.spark.datasource import absolute_log_url
 
         self.root = resolve_home(home)
+        storage.configure(self.root, lake=lake, checkpoints=checkpoints)
         self.pipeline = (get_pipeline(pipeline, context={"model_home": self.root}, **options)
                          if isinstance(pipeline, str) else pipeline)
         self.version = version or "v1"
@@ -107,9 +113,10 @@ class Runner:
 
         if source == "log":
             self.check_topics()
-        elif not lake_path(self.home, self.pipeline.name).exists():
+        elif not storage.exists(lake := lake_path(self.home, self.pipeline.name),
+                                self._spark if storage.is_local(lake) else self.spark):
             raise InvalidArgument(
-                f"the lake has no data for {self.pipeline.name} under {self.home}",
+                f"the lake has no data for {self.pipeline.name} in {lake}",
                 hint=f"run the stream first (riverbed run {self.pipeline.name}), or use --source log",
             )
         try:
@@ -136,13 +143,18 @@ class Runner:
         trigger_ms: int = 1000,
         available_now: bool = False,
         max_records_per_trigger: int | None = None,
+        latency_target_ms: int | None = None,
     ) -> StreamHandle:
-        """Start the streaming query and return at once."""
+        """Start the streaming query and return at once. `latency_target_ms` replaces the fixed
+        trigger by the latency-target controller (`riverbed.pipeline.latency`)."""
         self.check_topics()
+        checkpoint = storage.stream_checkpoint(self.home, self.pipeline.name)
+        storage.check(self.spark, checkpoint, lake_path(self.home, self.pipeline.name))
         query, processor = start_stream(
             self.pipeline, self.spark, log_url=self.log_url, home=self.home, store=self.store,
             trigger=f"{trigger_ms} milliseconds", available_now=available_now,
-            max_records_per_trigger=max_records_per_trigger,
+            max_records_per_trigger=max_records_per_trigger, checkpoint=checkpoint,
+            latency_target_ms=latency_target_ms,
         )
         return StreamHandle(query, processor)
 
@@ -153,11 +165,12 @@ class Runner:
         available_now: bool = False,
         max_records_per_trigger: int | None = None,
         progress: Callable[[BatchStats], None] | None = None,
+        latency_target_ms: int | None = None,
     ) -> StreamHandle:
         """Run the stream until it ends (availableNow) or Ctrl-C, reporting each micro-batch."""
         handle = self.start_stream(
             trigger_ms=trigger_ms, available_now=available_now,
-            max_records_per_trigger=max_records_per_trigger,
+            max_records_per_trigger=max_records_per_trigger, latency_target_ms=latency_target_ms,
         )
         seen = 0
         try:

@@ -4,7 +4,8 @@ and the dead-letter topic for records that failed to parse or arrived late."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,11 @@ def store_spec(output: Output, df: DataFrame) -> OutputSpec:
         cols.append((f.name, sql))
         if t.startswith("timestamp"):
             times.append(f.name)
-    return OutputSpec(output.name, cols, list(output.keys), dict(output.measures), times)
+    measures = dict(output.measures)
+    if output.stamp:  # filled in at commit time by `stamp_rows`; the latest commit wins
+        cols.append((output.stamp, "INTEGER"))
+        measures[output.stamp] = "max"
+    return OutputSpec(output.name, cols, list(output.keys), measures, times)
 
 
 def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
@@ -48,32 +53,27 @@ def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
     return list(zip(*(c.to_pylist() for c in table.columns), strict=True)) if table.num_rows else []
 
 
-def lake_path(home: Path, pipeline: str) -> Path:
-    return home / "lake" / pipeline
+def lake_path(home: Path, pipeline: str) -> str:
+    """The pipeline's lake: <home>/lake/<pipeline>, or under $RIVERBED_LAKE / --lake (any Hadoop URI)."""
+    from riverbed.storage import lake_uri
+
+    return lake_uri(home, pipeline)
 
 
-def write_lake(df: DataFrame, home: Path, pipeline: str, event_time: str, batch_id: int | str) -> None:
-    """Append parsed rows to the lake as Parquet under date=YYYY-MM-DD/batch_id=N.
+def write_lake(
+    df: DataFrame, home: Path, pipeline: str, event_time: str, batch_id: int | str,
+    span: Callable[[], tuple[int | None, int | None]],
+) -> None:
+    """Write one micro-batch's parsed rows to the lake under date=YYYY-MM-DD/batch_id=N, replacing
+    an earlier write of the same batch (a replay); see `riverbed.pipeline.lake`."""
+    from riverbed.pipeline.lake import write_batch
 
-    Written with dynamic partition overwrite, so replaying a micro-batch rewrites its own files
-    instead of adding a second copy.
-    """
-    from pyspark.sql import functions as F
-
-    spark = df.sparkSession
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    (
-        df.withColumn("date", F.date_format(F.col(event_time), "yyyy-MM-dd"))
-        .withColumn("batch_id", F.lit(str(batch_id)))
-        .write.mode("overwrite")
-        .partitionBy("date", "batch_id")
-        .parquet(str(lake_path(home, pipeline)))
-    )
+    write_batch(df, str(lake_path(home, pipeline)), event_time, batch_id, span)
 
 
 def read_lake(spark: Any, home: Path, pipeline: str) -> DataFrame:
     """The pipeline's master dataset: every parsed record kept in the lake."""
-    return spark.read.parquet(str(lake_path(home, pipeline))).drop("date", "batch_id")
+    return spark.read.parquet(lake_path(home, pipeline)).drop("date", "batch_id")
 
 
 def write_dead_letters(df: DataFrame, log_url: str, source: str) -> None:
@@ -130,12 +130,19 @@ def show_console(name: str, rows: list[tuple[Any, ...]], columns: list[str], bat
 def partial_updates(
     outputs: Mapping[str, Output], frames: Mapping[str, DataFrame]
 ) -> tuple[dict[str, OutputSpec], dict[str, list[tuple[Any, ...]]]]:
-    """Collect each store output's partial rows from its DataFrame."""
-    specs, rows = {}, {}
-    for name, out in outputs.items():
-        if out.sink != "store":
-            continue
-        df = frames[name]
-        specs[name] = store_spec(out, df)
-        rows[name] = collect_rows(df)
-    return specs, rows
+    """Collect each store output's partial rows from its DataFrame (several outputs' Spark jobs at
+    once: on small micro-batches each job is mostly fixed cost, which overlaps)."""
+    store_outs = {name: out for name, out in outputs.items() if out.sink == "store"}
+    specs = {name: store_spec(out, frames[name]) for name, out in store_outs.items()}
+    if len(store_outs) <= 1:
+        return specs, {name: collect_rows(frames[name]) for name in store_outs}
+    with ThreadPoolExecutor(min(len(store_outs), 4), thread_name_prefix="riverbed-collect") as pool:
+        futures = {name: pool.submit(collect_rows, frames[name]) for name in store_outs}
+        return specs, {name: f.result() for name, f in futures.items()}
+
+
+def stamp_rows(outputs: Sequence[Output], rows: dict[str, list[tuple[Any, ...]]], now_ms: int) -> None:
+    """Append the commit time to the rows of outputs that keep one (`Output.stamp`), in place."""
+    for o in outputs:
+        if o.stamp and o.name in rows:
+            rows[o.name] = [(*r, now_ms) for r in rows[o.name]]

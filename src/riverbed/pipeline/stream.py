@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from riverbed.pipeline.definition import Pipeline
 from riverbed.pipeline.sinks import (
     partial_updates,
     show_console,
+    stamp_rows,
     write_dead_letters,
     write_lake,
     write_topic,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
 
+    from riverbed.pipeline.latency import LatencyController
     from riverbed.store import SqliteStore
 
 
@@ -47,6 +50,9 @@ class BatchStats:
     outputs: dict[str, int] = field(default_factory=dict)
     latency_p50_ms: int | None = None
     latency_p99_ms: int | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in lake, outputs, store...
+    pause_ms: int | None = None  # latency target: the pause before the next micro-batch
+    max_records: int | None = None  # latency target: the cap on the next micro-batch
 
     def metrics(self) -> dict[str, Any]:
         """The figures kept in the serving store for the dashboard."""
@@ -54,6 +60,7 @@ class BatchStats:
             "records": self.records, "bad": self.bad, "late": self.late, "seconds": round(self.seconds, 3),
             "watermark_ms": self.watermark_ms, "latency_p50_ms": self.latency_p50_ms,
             "latency_p99_ms": self.latency_p99_ms,
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
         }
 
     def line(self) -> str:
@@ -75,6 +82,7 @@ class BatchProcessor:
         self.history: list[BatchStats] = []
         self._specs_ready: set[str] = set()
         self.busy = threading.Lock()  # held while a micro-batch is being applied
+        self.controller: LatencyController | None = None  # set for a latency target
 
     def __call__(self, df: DataFrame, batch_id: int) -> None:
         with self.busy:
@@ -99,57 +107,94 @@ class BatchProcessor:
                 show_console(o.name, [tuple(r) for r in df_o.take(20)], df_o.columns, batch_id)
         return rows
 
+    def _write_lake(self, flagged: DataFrame, batch_id: int, obs: Any | None = None) -> None:
+        """Write the batch's parsed rows (late ones too: the batch layer counts them) to the lake.
+
+        With `obs`, the batch's figures are observed by this same job (no job of their own): counts,
+        event-time span, and p50/p99 of the append timestamps (how old the records are in the log
+        when their effect lands; a record's timestamp is its append time unless the producer set one).
+        """
+        from pyspark.sql import functions as F
+
+        et = F.col(self.p.event_time)
+        if obs is not None:
+            good_t = F.when(F.col("error").isNull(), F.unix_millis(et))
+            ts_q = (F.percentile_approx(F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000)
+                    if "timestamp" in flagged.columns else F.lit(None))
+            flagged = flagged.observe(
+                obs,
+                ts_q.alias("ts_q"),
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("bad"),
+                F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
+                F.min(good_t).alias("min_t"),
+                F.max(good_t).alias("max_t"),
+            )
+            span = lambda: (obs.get.get("min_t"), obs.get.get("max_t"))  # noqa: E731
+        else:  # a replay: the figures were counted when the batch was first applied
+            row = flagged.where(F.col("error").isNull()).agg(
+                F.min(F.unix_millis(et)).alias("lo"), F.max(F.unix_millis(et)).alias("hi")).collect()[0]
+            span = lambda: (row["lo"], row["hi"])  # noqa: E731
+        good = flagged.where(F.col("error").isNull()).drop("error", "raw", "reason")
+        write_lake(good, self.home, self.p.name, self.p.event_time, batch_id, span=span)
+
+    def _flag(self, df: DataFrame, watermark: int | None) -> DataFrame:
+        """Parse the batch and add `reason`: the parse error, or why the record is late, or null."""
+        from pyspark.sql import functions as F
+
+        et = F.col(self.p.event_time)
+        late_cond = F.lit(False) if watermark is None else (F.unix_millis(et) < F.lit(watermark))
+        return self.p.parse(df).withColumn(
+            "reason",
+            F.when(F.col("error").isNotNull(), F.col("error")).when(
+                late_cond,
+                F.concat(
+                    F.lit("late: event time "), F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
+                    F.lit(f" is behind the watermark {iso(watermark)}"),
+                ),
+            ),
+        )
+
     def _process(self, df: DataFrame, batch_id: int) -> None:
+        from pyspark.sql import Observation
         from pyspark.sql import functions as F
 
         started = time.monotonic()
         stats = BatchStats(batch_id)
         last = self.store.last_batch(self.p.name)
-        if last is not None and batch_id <= last:
-            stats.skipped = True  # a replay of a batch already merged before a crash
-            self.history.append(stats)
-            return
         state = self.store.state(self.p.name)
         max_seen: int | None = state.get("max_event_time_ms")
         watermark = None if max_seen is None else max_seen - self.p.lateness_ms
-
-        parsed = self.p.parse(df).persist()
+        flagged = self._flag(df, watermark).persist()
         try:
-            et = F.col(self.p.event_time)
-            late_cond = F.lit(False) if watermark is None else (F.unix_millis(et) < F.lit(watermark))
-            flagged = parsed.withColumn(
-                "reason",
-                F.when(F.col("error").isNotNull(), F.col("error")).when(
-                    late_cond,
-                    F.concat(
-                        F.lit("late: event time "), F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
-                        F.lit(f" is behind the watermark {iso(watermark)}"),
-                    ),
-                ),
-            )
-            # how old the records are in the log when their effect lands: p50 and p99 of the
-            # append timestamps (a log record's timestamp is its append time unless the producer set one)
-            ts_q = (F.percentile_approx(F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000)
-                    if "timestamp" in parsed.columns else F.lit(None))
-            row = flagged.agg(
-                ts_q.alias("ts_q"),
-                F.count(F.lit(1)).alias("n"),
-                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("bad"),
-                F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
-                F.max(F.when(F.col("error").isNull(), F.unix_millis(et))).alias("max_t"),
-            ).collect()[0]
+            if last is not None and batch_id <= last:
+                # a replay of a batch merged into the store before a crash: the store has it; the
+                # lake write ran beside the merge and may not have finished, so it is done again
+                stats.skipped = True
+                self._write_lake(flagged, batch_id)
+                self.history.append(stats)
+                return
+            # the lake write (which also counts the batch) and the outputs' jobs run side by side:
+            # on small micro-batches both are mostly fixed cost, which overlaps
+            obs = Observation(f"riverbed-{self.p.name}-{batch_id}")
+            with ThreadPoolExecutor(1, thread_name_prefix="riverbed-lake") as pool:
+                t = time.monotonic()
+                lake = pool.submit(self._write_lake, flagged, batch_id, obs)
+                on_time = flagged.where(F.col("reason").isNull()).drop("error", "raw", "reason")
+                rows = self._outputs(on_time, batch_id)
+                stats.phases["outputs"] = time.monotonic() - t
+                lake.result()
+                stats.phases["lake"] = time.monotonic() - t
+            row = obs.get
             stats.records, stats.bad = row["n"], row["bad"] or 0
             stats.late = (row["flagged"] or 0) - stats.bad
             stats.parsed = stats.records - stats.bad
-            if stats.parsed:
-                good = parsed.where(F.col("error").isNull()).drop("error", "raw")
-                write_lake(good, self.home, self.p.name, self.p.event_time, batch_id)
             if stats.bad or stats.late:
+                t = time.monotonic()
                 bad_rows = flagged.where(F.col("reason").isNotNull()).drop("error")
                 write_dead_letters(bad_rows.withColumnRenamed("reason", "error"), self.log_url,
                                    f"pipeline:{self.p.name}")
-            on_time = flagged.where(F.col("reason").isNull()).drop("error", "raw", "reason")
-            rows = self._outputs(on_time, batch_id) if stats.parsed > stats.late else {}
+                stats.phases["dead_letters"] = time.monotonic() - t
             new_max = max((x for x in (max_seen, row["max_t"]) if x is not None), default=None)
             counters = {
                 "records": state.get("records", 0) + stats.records,
@@ -159,17 +204,23 @@ class BatchProcessor:
             new_state: dict[str, Any] = {"max_event_time_ms": new_max, **counters}
             stats.outputs = {k: len(v) for k, v in rows.items()}
             stats.watermark_ms = None if new_max is None else new_max - self.p.lateness_ms
-            stats.seconds = time.monotonic() - started
             now = time.time_ns() // 1_000_000
+            stamp_rows(self.p.outputs, rows, now)
             if row["ts_q"]:
-                stats.latency_p50_ms, stats.latency_p99_ms = (now - t for t in row["ts_q"])
+                stats.latency_p50_ms, stats.latency_p99_ms = (now - q for q in row["ts_q"])
+            stats.seconds = time.monotonic() - started
+            t = time.monotonic()
             self.store.apply_batch(
                 self.p.name, batch_id, rows, state=new_state, derived=self.p.derived_sql,
                 metrics=stats.metrics(),
             )
+            stats.phases["store"] = time.monotonic() - t
         finally:
-            parsed.unpersist()
+            flagged.unpersist()
         stats.seconds = time.monotonic() - started
+        if self.controller is not None:
+            d = self.controller.after_batch(stats.records, stats.seconds, stats.latency_p99_ms, started)
+            stats.pause_ms, stats.max_records = d.pause_ms, d.max_records
         self.history.append(stats)
 
 
@@ -184,8 +235,13 @@ def start_stream(
     available_now: bool = False,
     max_records_per_trigger: int | None = None,
     starting_offsets: str = "earliest",
+    checkpoint: str | None = None,
+    latency_target_ms: int | None = None,
 ) -> tuple[StreamingQuery, BatchProcessor]:
-    """Start the pipeline's streaming query; returns it and its batch processor (for stats)."""
+    """Start the pipeline's streaming query; returns it and its batch processor (for stats).
+
+    With `latency_target_ms` the query runs back to back and a `LatencyController` decides after
+    each micro-batch when the next starts and how many records it takes."""
     from riverbed.log import open_log
 
     if pipeline.setup_store:
@@ -198,15 +254,26 @@ def start_stream(
         .option("topic", ",".join(pipeline.topics))
         .option("log", log_url)
         .option("startingOffsets", starting_offsets)
+        # a big micro-batch from few log partitions is read by every core, not one task per partition
+        .option("minPartitions", str(spark.sparkContext.defaultParallelism))
+        .option("minRecordsPerPartition", "4096")
+        .options(**pipeline.source_options(spark))
     )
     if max_records_per_trigger:
         reader = reader.option("maxRecordsPerTrigger", str(max_records_per_trigger))
     processor = BatchProcessor(pipeline, store, log_url, home)
+    if latency_target_ms is not None:
+        from riverbed.pipeline.latency import LatencyController
+
+        control = home / "control" / f"{pipeline.name}.admission.json"
+        processor.controller = LatencyController(latency_target_ms, control)
+        reader = reader.option("admissionControl", str(control))
+        trigger, available_now = "0 seconds", False
     writer = (
         reader.load()
         .writeStream.queryName(f"riverbed-{pipeline.name}")
         .foreachBatch(processor)
-        .option("checkpointLocation", str(home / "checkpoints" / pipeline.name / "stream"))
+        .option("checkpointLocation", checkpoint or str(home / "checkpoints" / pipeline.name / "stream"))
     )
     if available_now:
         writer = writer.trigger(availableNow=True)

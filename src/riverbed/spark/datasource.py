@@ -6,7 +6,9 @@
 Columns are those of Spark's Kafka source (`SCHEMA`). Options: `topic` (one or a comma list),
 `log` (URL; default resolved on the driver), `home`, `startingOffsets` / `endingOffsets`
 ("earliest", "latest" or Kafka-style JSON), `maxRecordsPerTrigger`, `failOnDataLoss`,
-`minPartitions`, `maxRecordsPerPartition`. Executors open the log from its URL and read Arrow
+`valueSchema` (a StructType's JSON: values decoded in the source into `json` + `json_error` columns),
+`minPartitions` (with `minRecordsPerPartition`: cut a range only while pieces keep that many),
+`maxRecordsPerPartition`. Executors open the log from its URL and read Arrow
 batches straight from it; nothing is funnelled through the driver.
 """
 
@@ -35,7 +37,7 @@ class RiverbedDataSource(DataSource):
         settings = Settings.parse(dict(self.options), self.default_log, stream=False)
         with open_log(settings.url) as log:
             log_bounds(log, settings.topics)
-        return SCHEMA
+        return settings.schema()
 
     def reader(self, schema: StructType) -> DataSourceReader:
         return LogBatchReader(Settings.parse(dict(self.options), self.default_log, stream=False))

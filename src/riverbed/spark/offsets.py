@@ -152,13 +152,17 @@ def cap(latest: Offsets, target: Mapping[str, Mapping[str, int]] | None) -> Offs
     }
 
 
-def split(start: Offsets, end: Offsets, max_per_split: int, min_splits: int = 1) -> list[Range]:
-    """Ranges to read for start..end: one per partition, big ones cut so tasks run in parallel."""
+def split(
+    start: Offsets, end: Offsets, max_per_split: int, min_splits: int = 1, min_per_split: int = 1
+) -> list[Range]:
+    """Ranges to read for start..end: one per partition, big ones cut so tasks run in parallel
+    (at most `max_per_split` records each; `min_splits` pieces in all as long as each keeps at
+    least `min_per_split` records: smaller tasks cost more in scheduling than they save)."""
     todo = pending(start, end)
     total = sum(to - frm for frm, to in todo.values())
     if not total:
         return []
-    size = max(1, min(max_per_split, math.ceil(total / max(min_splits, 1))))
+    size = max(1, min(max_per_split, max(math.ceil(total / max(min_splits, 1)), min_per_split)))
     ranges = []
     for (topic, p), (frm, to) in todo.items():
         pieces = math.ceil((to - frm) / size)

@@ -57,6 +57,18 @@ class Settings:
     fail_on_data_loss: bool
     min_partitions: int
     max_per_split: int
+    min_per_split: int = 1
+    admission: str | None = None  # a file the driver rewrites to steer admission (latency target)
+    value_schema: str | None = None  # JSON of a StructType: values decoded into a `json` column
+
+    def schema(self) -> StructType:
+        """The source's columns: Kafka's, plus `json` and `json_error` when values are decoded."""
+        if not self.value_schema:
+            return SCHEMA
+        from riverbed.spark.jsonvalues import spark_type
+
+        return StructType([*SCHEMA.fields, StructField("json", spark_type(self.value_schema)),
+                           StructField("json_error", StringType())])
 
     @classmethod
     def parse(cls, options: dict[str, str], default_log: str | None, stream: bool) -> Settings:
@@ -80,7 +92,26 @@ class Settings:
             min_partitions=_positive(o, "minpartitions", 1) or 1,
             max_per_split=_positive(o, "maxrecordsperpartition", DEFAULT_MAX_PER_SPLIT)
             or DEFAULT_MAX_PER_SPLIT,
+            min_per_split=_positive(o, "minrecordsperpartition", 1) or 1,
+            admission=o.get("admissioncontrol") or None,
+            value_schema=_value_schema(o.get("valueschema")),
         )
+
+
+def _value_schema(raw: str | None) -> str | None:
+    """Check the valueSchema option: a StructType in its JSON form (`StructType.json()`)."""
+    if not raw:
+        return None
+    import json
+
+    try:
+        StructType.fromJson(json.loads(raw))
+    except (ValueError, KeyError, TypeError) as e:
+        raise InvalidArgument(
+            f"option valueSchema is not a Spark StructType in JSON form: {e}",
+            hint="pass schema.json() of a StructType, e.g. StructType.fromDDL('a string, b long').json()",
+        ) from None
+    return raw
 
 
 def _positive(o: dict[str, str], name: str, default: int | None) -> int | None:

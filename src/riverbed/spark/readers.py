@@ -7,6 +7,7 @@ and supports Trigger.AvailableNow.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from riverbed.log import Log
+    from riverbed.spark.admission import AdmissionFile
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,21 @@ def plan(settings: Settings, start: off.Offsets, end: off.Offsets, bounds: off.B
                 if settings.fail_on_data_loss:
                     raise DataLoss(topic, p, have, first)
                 start[topic][str(p)] = first
-    ranges = off.split(start, end, settings.max_per_split, settings.min_partitions)
+    ranges = off.split(start, end, settings.max_per_split, settings.min_partitions, settings.min_per_split)
     return [LogSplit(settings.url, r.topic, r.partition, r.start, r.end) for r in ranges]
 
 
-def read_split(split: LogSplit, fail_on_data_loss: bool) -> Iterator[pa.RecordBatch]:
-    """Read one split from the log (in an executor) as Arrow batches in Spark's column types."""
+def read_split(split: LogSplit, fail_on_data_loss: bool, value_schema: str | None = None
+               ) -> Iterator[pa.RecordBatch]:
+    """Read one split from the log (in an executor) as Arrow batches in Spark's column types,
+    with the values decoded from JSON when `value_schema` is given (see jsonvalues)."""
     from riverbed.log import open_log
 
+    struct = None
+    if value_schema:
+        from riverbed.spark.jsonvalues import arrow_type
+
+        struct = arrow_type(value_schema)
     with open_log(split.url) as log:
         start = split.start
         first, _ = log.offsets(split.topic, split.partition)
@@ -81,10 +90,24 @@ def read_split(split: LogSplit, fail_on_data_loss: bool) -> Iterator[pa.RecordBa
         try:
             for batch in log.read_arrow(split.topic, split.partition, start, split.end):
                 if batch.num_rows:
-                    yield to_spark_arrow(batch)
+                    batch = to_spark_arrow(batch)
+                    yield batch if struct is None else with_json(batch, struct)
         except OffsetOutOfRange as e:
             if fail_on_data_loss:
                 raise DataLoss(split.topic, split.partition, start, e.start) from None
+
+
+def with_json(batch: pa.RecordBatch, struct: pa.StructType) -> pa.RecordBatch:
+    """The batch plus `json` (the decoded values) and `json_error` columns."""
+    import pyarrow as pa
+
+    from riverbed.spark.jsonvalues import decode
+
+    decoded, errors = decode(batch.column("value"), struct)
+    return pa.RecordBatch.from_arrays(
+        [*batch.columns, decoded, errors],
+        schema=batch.schema.append(pa.field("json", struct)).append(pa.field("json_error", pa.string())),
+    )
 
 
 _SPARK_ARROW: pa.Schema | None = None
@@ -130,7 +153,7 @@ class LogBatchReader(DataSourceReader):
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, LogSplit)
-        return read_split(partition, self.settings.fail_on_data_loss)
+        return read_split(partition, self.settings.fail_on_data_loss, self.settings.value_schema)
 
 
 class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -144,9 +167,10 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.settings = settings
         self._log: Log | None = None
         self._target: off.Offsets | None = None
+        self._admission: AdmissionFile | None = None
 
     def __getstate__(self) -> dict:
-        return {"settings": self.settings, "_log": None, "_target": None}
+        return {"settings": self.settings, "_log": None, "_target": None, "_admission": None}
 
     def _bounds(self) -> off.Bounds:
         if self._log is None:
@@ -170,13 +194,23 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._target = self._latest()
 
     def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
+        cap = None
+        if self.settings.admission:  # the latency-target controller's decision
+            if self._admission is None:
+                from riverbed.spark.admission import AdmissionFile
+
+                self._admission = AdmissionFile(self.settings.admission)
+            cap, not_before = self._admission.current()
+            if not_before and time.time_ns() // 1_000_000 < not_before:
+                return start  # not yet: no micro-batch now (and no log query)
         bounds = self._bounds()
         latest = off.cap({t: {str(p): e for p, (_, e) in ps.items()} for t, ps in bounds.items()},
                          self._target)
         # Partitions that appeared since `start` begin at their first retained offset.
         full = {t: {p: start.get(t, {}).get(p, bounds[t][int(p)][0]) for p in ps} for t, ps in latest.items()}
-        if isinstance(limit, ReadMaxRows):
-            latest = off.admit(full, latest, limit.max_rows)
+        if isinstance(limit, ReadMaxRows) or cap:
+            rows = min(x for x in (cap, getattr(limit, "max_rows", None)) if x)
+            latest = off.admit(full, latest, rows)
         elif isinstance(limit, ReadMinRows):
             backlog = sum(to - frm for frm, to in off.pending(full, latest).values())
             if backlog < limit.min_rows:
@@ -191,7 +225,7 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, LogSplit)
-        return read_split(partition, self.settings.fail_on_data_loss)
+        return read_split(partition, self.settings.fail_on_data_loss, self.settings.value_schema)
 
     def commit(self, end: dict) -> None:
         """Nothing to do: Spark keeps the offsets in the query checkpoint."""

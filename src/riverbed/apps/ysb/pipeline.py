@@ -1,10 +1,10 @@
 """The Yahoo Streaming Benchmark query as a riverbed pipeline: keep `view` events, project
-(ad_id, event_time), join ad -> campaign (a broadcast of the generator's 1,000-row table for the
-same seed, instead of YSB's Redis), count per campaign per 10 s tumbling event-time window.
+(ad_id, event_time), look up ad -> campaign (the generator's 1,000-row table for the same seed, a
+constant map in the plan instead of YSB's Redis), count per campaign per 10 s tumbling event-time window.
 
 Output (serving store table):
     ysb_counts  campaign_id, window_start, window_end, count (merged "sum"),
-                updated_ms (merged "max": wall-clock ms when the micro-batch computed it)
+                updated_ms (wall-clock ms when the row was last committed to the store)
 YSB's latency of a window is updated_ms - window_end, in ms (its last update after the window closed).
 """
 
@@ -22,16 +22,23 @@ JSON_DDL = ", ".join(f"{f} string" for f in FIELDS)
 
 
 def parse(df: DataFrame) -> DataFrame:
-    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw)."""
+    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw).
+
+    Reads the `json` column when the log source decoded the values (the pipeline's value_schema),
+    else decodes them here with from_json."""
     from pyspark.sql import functions as F
 
     raw = F.col("value").cast("string")
-    e = df.select("topic", "partition", "offset", raw.alias("raw"), F.from_json(raw, JSON_DDL).alias("e"))
+    decoded = "json" in df.columns
+    e = df.select("topic", "partition", "offset", raw.alias("raw"),
+                  F.col("json").alias("e") if decoded else F.from_json(raw, JSON_DDL).alias("e"),
+                  F.col("json_error").alias("je") if decoded else F.lit(None).cast("string").alias("je"))
     ms = F.col("e.event_time").try_cast("bigint")
     missing = [F.when(F.col(f"e.{f}").isNull(), F.lit(f)) for f in ("ad_id", "event_type", "event_time")]
     error = (
-        F.when(F.col("raw").isNull(), F.lit("ysb: empty record"))
-        .when(F.col("e").isNull() | F.coalesce(*[F.col(f"e.{f}") for f in FIELDS]).isNull(),
+        F.when(F.col("raw").isNull() | (F.col("raw") == ""), F.lit("ysb: empty record"))
+        .when(F.col("je").isNotNull() | F.col("e").isNull()
+              | F.coalesce(*[F.col(f"e.{f}") for f in FIELDS]).isNull(),
               F.lit("ysb: not a JSON object with YSB's fields"))
         .when(F.concat_ws(",", *missing) != "",
               F.concat(F.lit("ysb: missing field(s) "), F.concat_ws(",", *missing)))
@@ -47,28 +54,23 @@ def parse(df: DataFrame) -> DataFrame:
 
 def build(topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000) -> Pipeline:
     """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table)."""
-    cache: dict[int, DataFrame] = {}
+    from riverbed.apps.ysb.generator import YsbGenerator
 
-    def campaigns(spark) -> DataFrame:  # built once per session: 1,000 rows, broadcast to the join
-        key = id(spark)
-        if key not in cache:
-            from riverbed.apps.ysb.generator import YsbGenerator
-
-            rows = YsbGenerator(seed).mapping_rows()
-            cache.clear()
-            cache[key] = spark.createDataFrame(rows, "ad_id string, campaign_id string")
-        return cache[key]
+    ads, campaigns = zip(*YsbGenerator(seed).mapping_rows(), strict=True)
 
     def transform(df: DataFrame) -> dict[str, DataFrame]:
         from pyspark.sql import functions as F
 
-        views = df.where(F.col("event_type") == "view").select("ad_id", "event_time")
-        joined = views.join(F.broadcast(campaigns(df.sparkSession)), "ad_id")
+        # ad -> campaign as a constant map in the plan (YSB's Redis lookup): no join, no broadcast job
+        lookup = F.map_from_arrays(F.lit(list(ads)), F.lit(list(campaigns)))
+        views = (df.where(F.col("event_type") == "view")
+                 .select(F.element_at(lookup, F.col("ad_id")).alias("campaign_id"), "event_time")
+                 .where(F.col("campaign_id").isNotNull()))
         counts = (
-            joined.groupBy("campaign_id", F.window("event_time", "10 seconds").alias("w"))
+            views.groupBy("campaign_id", F.window("event_time", "10 seconds").alias("w"))
             .agg(F.count(F.lit(1)).alias("count"))
             .select("campaign_id", F.col("w.start").alias("window_start"), F.col("w.end").alias("window_end"),
-                    "count", F.unix_millis(F.current_timestamp()).alias("updated_ms"))
+                    "count")
         )
         return {"ysb_counts": counts}
 
@@ -78,8 +80,9 @@ def build(topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000) ->
         parse=parse,
         transform=transform,
         outputs=[Output("ysb_counts", keys=["campaign_id", "window_start", "window_end"],
-                        measures={"count": "sum", "updated_ms": "max"})],
+                        measures={"count": "sum"}, stamp="updated_ms")],
         event_time="event_time",
         lateness_ms=lateness_ms,
         description="Yahoo Streaming Benchmark: views per campaign per 10 s window, with update times",
+        value_schema=JSON_DDL,
     )

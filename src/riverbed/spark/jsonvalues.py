@@ -1,0 +1,76 @@
+"""JSON record values decoded into typed Arrow columns inside the log source (option `valueSchema`).
+
+Spark's `from_json` parses small JSON events at about 215K rows/s per core here; Arrow's JSON
+reader does the same work at 600K-1M rows/s in the executors' Python workers, which already hold
+the records as Arrow. The batch is decoded in one call as newline-delimited JSON; when that fails
+(a record that is not a JSON object, does not fit the schema, is empty or spans lines), each
+record is decoded alone so that only the bad ones get an error and null fields.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql.types import StructType
+
+
+def spark_type(schema_json: str) -> StructType:
+    """The decoded struct's Spark type from the option's JSON form (`StructType.json()`)."""
+    from pyspark.sql.types import StructType
+
+    return StructType.fromJson(json.loads(schema_json))
+
+
+def arrow_type(schema_json: str) -> pa.StructType:
+    """The Arrow struct type Spark expects for the decoded column (timestamps as us, UTC)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return pa.struct(list(to_arrow_schema(spark_type(schema_json), timezone="UTC")))
+
+
+def _read(data: bytes, schema: pa.Schema) -> pa.Table:
+    import pyarrow.json as pj
+
+    return pj.read_json(
+        io.BytesIO(data),
+        read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(data) + 1)),
+        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+    )
+
+
+def decode(values: pa.Array, struct: pa.StructType) -> tuple[pa.Array, pa.Array]:
+    """(decoded struct column, error column: null where the record decoded) for binary `values`."""
+    import pyarrow as pa
+
+    schema = pa.schema(list(struct))
+    raw = values.to_pylist()
+    if raw and all(v and b"\n" not in v for v in raw):
+        try:
+            table = _read(b"\n".join(raw), schema)
+            if table.num_rows == len(raw):
+                return (table.to_struct_array().combine_chunks().cast(struct),
+                        pa.nulls(len(raw), pa.string()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # some record is bad: find which, one at a time
+    rows, errors = [], []
+    for v in raw:
+        row, err = None, None
+        if not v or not v.strip():
+            err = "empty record"
+        elif not v.lstrip().startswith(b"{"):
+            err = "not a JSON object"
+        else:
+            try:
+                t = _read(v.replace(b"\n", b" ").replace(b"\r", b" "), schema)
+                row = t.to_pylist()[0] if t.num_rows == 1 else None
+                err = None if row is not None else "not one JSON object"
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                err = f"JSON does not fit the schema: {str(e).splitlines()[0][:200]}"
+        rows.append(row)
+        errors.append(err)
+    return pa.array(rows, type=struct), pa.array(errors, type=pa.string())

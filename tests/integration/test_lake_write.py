@@ -1,0 +1,92 @@
+"""The lake write of a micro-batch: one directory per date and batch, replays replace their own
+files, a batch spanning midnight is split by date; and a store output's commit-time stamp."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from riverbed.log import TopicConfig, open_log
+from riverbed.pipeline import Output, Pipeline
+from riverbed.pipeline.lake import write_batch
+from riverbed.pipeline.runner import Runner
+
+pytestmark = pytest.mark.spark
+MIDNIGHT = 1_700_006_400_000  # 2023-11-15T00:00:00Z
+
+
+def frame(spark, times: list[int]):
+    from pyspark.sql import functions as F
+
+    return spark.createDataFrame([(i, t) for i, t in enumerate(times)], "id long, ms long").select(
+        "id", F.timestamp_millis("ms").alias("time")
+    )
+
+
+def lake_files(root: Path) -> dict[str, int]:
+    """Parquet files per date=/batch_id= directory."""
+    return {
+        str(d.relative_to(root)): len(list(d.glob("*.parquet")))
+        for d in sorted(root.glob("date=*/batch_id=*"))
+    }
+
+
+def write(spark, root: Path, times: list[int], batch_id: int) -> None:
+    df = frame(spark, times)
+    write_batch(df, str(root), "time", batch_id, span=lambda: (min(times, default=None), max(times, default=None)))
+
+
+def test_replays_replace_and_midnight_splits(spark, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    one_day = [MIDNIGHT + 1000 * i for i in range(10)]
+    across = [MIDNIGHT - 5000 + 1000 * i for i in range(10)]  # 5 before midnight, 5 after
+    write(spark, root, one_day, 0)
+    write(spark, root, one_day, 0)  # a replay of batch 0
+    write(spark, root, across, 1)
+    write(spark, root, across, 1)  # a replay of batch 1
+    write(spark, root, [], 2)  # nothing parsed: nothing written
+    dirs = lake_files(root)
+    assert set(dirs) == {"date=2023-11-15/batch_id=0", "date=2023-11-14/batch_id=1", "date=2023-11-15/batch_id=1"}
+    assert all(n >= 1 for n in dirs.values())
+    rows = spark.read.parquet(str(root)).collect()
+    got = sorted((r["date"].isoformat(), r["batch_id"], r["id"]) for r in rows)
+    want = sorted(
+        [("2023-11-15", 0, i) for i in range(10)]
+        + [("2023-11-14" if t < MIDNIGHT else "2023-11-15", 1, i) for i, t in enumerate(across)]
+    )
+    assert got == want
+    assert not list((root / "_staging").glob("*"))
+
+
+def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
+    from pyspark.sql import functions as F
+
+    url = f"embedded://{tmp_path / 'log'}"
+    with open_log(url) as log:
+        log.create_topic("ev", TopicConfig(partitions=1))
+        log.append_values("ev", [json.dumps({"k": f"k{i % 3}", "t": MIDNIGHT + i}).encode() for i in range(30)])
+
+    def parse(df):
+        j = F.from_json(F.col("value").cast("string"), "k string, t long")
+        return df.select("topic", "partition", "offset", j["k"].alias("k"),
+                         F.timestamp_millis(j["t"]).alias("time"), F.lit(None).cast("string").alias("error"),
+                         F.col("value").alias("raw"))
+
+    p = Pipeline(
+        name="stamped", topics=["ev"], parse=parse,
+        transform=lambda df: {"per_k": df.groupBy("k").agg(F.count(F.lit(1)).alias("n"))},
+        outputs=[Output("per_k", keys=["k"], measures={"n": "sum"}, stamp="updated_ms")],
+    )
+    before = time.time_ns() // 1_000_000
+    runner = Runner(p, log=url, home=tmp_path, spark=spark)
+    handle = runner.start_stream(available_now=True, max_records_per_trigger=10)
+    handle.wait(300)
+    after = time.time_ns() // 1_000_000
+    rows = runner.store.rows("per_k")
+    assert [(r["k"], r["n"]) for r in sorted(rows, key=lambda r: r["k"])] == [("k0", 10), ("k1", 10), ("k2", 10)]
+    assert all(before <= r["updated_ms"] <= after for r in rows)
+    # every key is touched by the last micro-batch: its stamp is the latest commit, not the first
+    assert len({r["updated_ms"] for r in rows}) == 1 and len(handle.history) == 3
