@@ -36,7 +36,8 @@ def lake_files(root: Path) -> dict[str, int]:
 
 def write(spark, root: Path, times: list[int], batch_id: int) -> None:
     df = frame(spark, times)
-    write_batch(df, str(root), "time", batch_id, span=lambda: (min(times, default=None), max(times, default=None)))
+    span = (min(times, default=None), max(times, default=None))
+    write_batch(df, str(root), "time", batch_id, span=lambda: span)
 
 
 def test_replays_replace_and_midnight_splits(spark, tmp_path: Path) -> None:
@@ -49,7 +50,8 @@ def test_replays_replace_and_midnight_splits(spark, tmp_path: Path) -> None:
     write(spark, root, across, 1)  # a replay of batch 1
     write(spark, root, [], 2)  # nothing parsed: nothing written
     dirs = lake_files(root)
-    assert set(dirs) == {"date=2023-11-15/batch_id=0", "date=2023-11-14/batch_id=1", "date=2023-11-15/batch_id=1"}
+    assert set(dirs) == {
+        "date=2023-11-15/batch_id=0", "date=2023-11-14/batch_id=1", "date=2023-11-15/batch_id=1"}
     assert all(n >= 1 for n in dirs.values())
     rows = spark.read.parquet(str(root)).collect()
     got = sorted((r["date"].isoformat(), r["batch_id"], r["id"]) for r in rows)
@@ -67,7 +69,8 @@ def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
     url = f"embedded://{tmp_path / 'log'}"
     with open_log(url) as log:
         log.create_topic("ev", TopicConfig(partitions=1))
-        log.append_values("ev", [json.dumps({"k": f"k{i % 3}", "t": MIDNIGHT + i}).encode() for i in range(30)])
+        log.append_values("ev", [json.dumps({"k": f"k{i % 3}", "t": MIDNIGHT + i}).encode()
+                                 for i in range(30)])
 
     def parse(df):
         j = F.from_json(F.col("value").cast("string"), "k string, t long")
@@ -86,7 +89,8 @@ def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
     handle.wait(300)
     after = time.time_ns() // 1_000_000
     rows = runner.store.rows("per_k")
-    assert [(r["k"], r["n"]) for r in sorted(rows, key=lambda r: r["k"])] == [("k0", 10), ("k1", 10), ("k2", 10)]
+    got = [(r["k"], r["n"]) for r in sorted(rows, key=lambda r: r["k"])]
+    assert got == [("k0", 10), ("k1", 10), ("k2", 10)]
     assert all(before <= r["updated_ms"] <= after for r in rows)
     # every key is touched by the last micro-batch: its stamp is the latest commit, not the first
     assert len({r["updated_ms"] for r in rows}) == 1 and len(handle.history) == 3
