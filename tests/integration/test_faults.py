@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from riverbed.errors import LogFullError, RiverbedError
 from riverbed.log import TopicConfig, open_log
 from riverbed.pipeline.runner import Runner, StreamHandle
 from riverbed.testing import TansuBroker, read_topic
+from riverbed.testing.faults import FaultSetupError, read_rest, resize_tmpfs, small_tmpfs, wait_lines
 
 SEED, T0, SPAN = 7, 1_700_000_000_000, 10_000_000  # producer r's events at T0 + r * SPAN + i ms
 TOPIC = "ad-events"
@@ -103,8 +103,8 @@ class Producer(threading.Thread):
 
     def __init__(self, url: str, rnd: int, batches: int, size: int, pause_after: int, go: threading.Event):
         super().__init__(daemon=True)
-        self.url, self.rnd, self.batches, self.size, self.pause_after, self.go = url, rnd, batches, size, \
-            pause_after, go
+        self.url, self.rnd, self.batches, self.size = url, rnd, batches, size
+        self.pause_after, self.go = pause_after, go  # after that batch, wait for `go` (the freeze)
         self.acked: list[int] = []
         self.failures: Counter[int] = Counter()  # batch -> appends of it that raised
         self.errors: list[RiverbedError] = []
@@ -206,25 +206,6 @@ PRODUCER = textwrap.dedent(
 )
 
 
-def _wait_acks(proc: subprocess.Popen, buf: bytearray, want: int, timeout: float) -> None:
-    """Add what the running child writes to `buf` until it holds `want` lines (or `timeout` s)."""
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
-    deadline = time.monotonic() + timeout
-    while buf.count(b"\n") < want and proc.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(BlockingIOError):
-            buf += os.read(fd, 1 << 16)
-        time.sleep(0.01)
-
-
-def _rest(proc: subprocess.Popen, buf: bytearray) -> None:
-    """Add the rest of a dead child's output to `buf` (to EOF)."""
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, True)
-    while chunk := os.read(fd, 1 << 16):
-        buf += chunk
-
-
 @pytest.mark.spark
 @pytest.mark.slow
 def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path: Path) -> None:
@@ -242,14 +223,12 @@ def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             buf = bytearray()
             try:
-                _wait_acks(proc, buf, 3, 30)
+                wait_lines(proc, buf, 3, 30)
                 time.sleep(rng.uniform(0.0, 0.3))  # then kill at a random moment, mid-append or not
             finally:
                 proc.kill()
                 proc.wait()
-            _rest(proc, buf)  # everything it acknowledged before dying
-            text = buf.decode()
-            got = [int(x) for x in text[: text.rfind("\n") + 1].split()]  # a cut line is no ack
+            got = [int(x) for x in read_rest(proc, buf)]  # everything it acknowledged before dying
             assert len(got) >= 3, f"round {rnd}: no acknowledgements: {proc.stderr.read()[-2000:]!r}"
             acked[rnd] = set(got)
         values = log_values(url)
@@ -276,60 +255,56 @@ def test_producers_killed_during_appends_while_the_stream_reads(spark, tmp_path:
 
 
 # -- 3. the embedded log's disk full ------------------------------------------------------------------
-@contextlib.contextmanager
-def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of `size` mounted at `path` (root only), unmounted on exit; skips the test otherwise."""
-    if os.geteuid() != 0:
-        pytest.skip("disk-full test needs root to mount a small tmpfs")
-    path.mkdir(parents=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                         capture_output=True, text=True)
-    if res.returncode != 0:
-        pytest.skip(f"disk-full test: cannot mount a tmpfs here: {res.stderr.strip()}")
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs (root only; the test is skipped otherwise), unmounted after the test."""
     try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
+        with small_tmpfs(tmp_path / "disk", "3m") as path:
+            yield path
+    except FaultSetupError as e:
+        pytest.skip(f"disk-full test skipped: {e}")
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_embedded_log_disk_full_then_space_returns(spark, tmp_path: Path) -> None:
-    with small_tmpfs(tmp_path / "disk", "3m") as disk:
-        url = f"embedded://{disk / 'log'}"
-        size, acked, error = 500, [], None
-        with open_log(url) as log:
-            log.create_topic(TOPIC, TopicConfig(partitions=2))
-            for b in range(200):
-                try:
-                    log.append_values(TOPIC, events(0, b * size, size))
-                except LogFullError as e:
-                    error = e
-                    break
-                acked.append(b)
-            assert error is not None, "3 MB never filled up"
-            assert str(disk / "log") in str(error) and "full" in str(error).lower(), str(error)
-            assert error.transient and "records already written are intact" in str(error)
-            sent = [v for b in acked for v in events(0, b * size, size)]
-            assert Counter(log_values(url)) == Counter(sent), "written records damaged by the full disk"
+def test_embedded_log_disk_full_then_space_returns(spark, tmp_path: Path, disk: Path) -> None:
+    """Append to a log on a 3 MB tmpfs until LogFullError; what was acknowledged reads back whole
+    through a fresh open (CRCs checked); the volume grows and appends work again; a stream counts
+    exactly what was acknowledged."""
+    url = f"embedded://{disk / 'log'}"
+    size, acked, error = 500, [], None
+    with open_log(url) as log:
+        log.create_topic(TOPIC, TopicConfig(partitions=2))
+        for b in range(200):
+            try:
+                log.append_values(TOPIC, events(0, b * size, size))
+            except LogFullError as e:
+                error = e
+                break
+            acked.append(b)
+        assert error is not None, "3 MB never filled up"
+        assert str(disk / "log") in str(error) and "full" in str(error).lower(), str(error)
+        assert error.transient and "records already written are intact" in str(error)
+        sent = [v for b in acked for v in events(0, b * size, size)]
+        assert Counter(log_values(url)) == Counter(sent), "written records damaged by the full disk"
 
-            # space returns (the volume grows): the same log instance appends again. Freeing a
-            # little is not enough: closing checkpoints the WAL (all of it, here) into the database
-            # file, which needs about as much space again
-            subprocess.run(["mount", "-o", "remount,size=12m", str(disk)], check=True)
-            log.append_values(TOPIC, events(0, len(acked) * size, size))
-        with open_log(url) as fresh:
-            fresh.append_values(TOPIC, events(0, (len(acked) + 1) * size, size))
-        sent += events(0, len(acked) * size, 2 * size)
-        values = log_values(url)
-        assert Counter(values) == Counter(sent), "the failed batch must leave nothing behind"
-        assert len(acked) >= 3, f"only {len(acked)} appends fitted: the test's sizes are off"
+        # space returns (the volume grows): the same log instance appends again. Freeing a
+        # little is not enough: closing checkpoints the WAL (all of it, here) into the database
+        # file, which needs about as much space again
+        resize_tmpfs(disk, "12m")
+        log.append_values(TOPIC, events(0, len(acked) * size, size))
+    with open_log(url) as fresh:
+        fresh.append_values(TOPIC, events(0, (len(acked) + 1) * size, size))
+    sent += events(0, len(acked) * size, 2 * size)
+    values = log_values(url)
+    assert Counter(values) == Counter(sent), "the failed batch must leave nothing behind"
+    assert len(acked) >= 3, f"only {len(acked)} appends fitted: the test's sizes are off"
 
-        runner = Runner("ysb", log=url, home=tmp_path / "home", spark=spark, seed=SEED, lateness_ms=10**12)
-        handle = runner.start_stream(available_now=True)
-        try:
-            handle.wait(120)
-        finally:
-            stop(handle)
-        assert counts(runner) == expected(sent)
-        assert sum(s.records for s in handle.history) == len(sent)
+    runner = Runner("ysb", log=url, home=tmp_path / "home", spark=spark, seed=SEED, lateness_ms=10**12)
+    handle = runner.start_stream(available_now=True)
+    try:
+        handle.wait(120)
+    finally:
+        stop(handle)
+    assert counts(runner) == expected(sent)
+    assert sum(s.records for s in handle.history) == len(sent)
