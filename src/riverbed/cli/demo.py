@@ -19,6 +19,7 @@ from importlib import resources
 
 from riverbed.cli._common import add_master_option, emit, non_negative_int, note, opened_log, positive_int
 from riverbed.cli.ingest import rate_arg, stop_on_signals
+from riverbed.log import mask_url
 
 TOPIC = "logs"
 EVENTS_TOPIC = "spark-events"
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                        ReplaySource(str(eventlog_path()), loop=True)),
         }
         note("riverbed demo: data in motion, embedded, nothing to start")
-        note(f"  log:      {log.url}  (home {home})")
+        note(f"  log:      {mask_url(log.url)}  (home {home})")
         note(f"  in:       synthetic HDFS/Hadoop/Spark/Apache/syslog lines at {args.rate:g}/s into "
              f"'{TOPIC}' ({info.config.partitions} partitions, seed {seed})")
         note(f"            + replay of a real Spark event log ({EVENTLOG}, looped) at "

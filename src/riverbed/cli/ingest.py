@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable, Iterator
 
 from riverbed.cli._common import note, opened_log, positive_int
+from riverbed.log import mask_url
 
 PROGRESS_EVERY_S = 5.0
 
@@ -186,7 +187,7 @@ def run_source(args: argparse.Namespace, source, what: str) -> int:
             progress=_progress_printer(),
             progress_every_s=PROGRESS_EVERY_S,
         )
-        note(f"ingest {source.name}: {what} -> {args.topic} in {log.url}")
+        note(f"ingest {source.name}: {what} -> {args.topic} in {mask_url(log.url)}")
         with stop_on_signals(ingestor.stop):
             stats = ingestor.run(source, duration=args.duration)
     note(f"done: {stats.line()}")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from riverbed.errors import InvalidArgument, RiverbedError
+from riverbed.log import mask_url
 from riverbed.timeutil import parse_time_ms
 from riverbed.web import apps_view, versions
 from riverbed.web.collector import Collector
@@ -47,7 +48,7 @@ def add_routes(api: APIRouter, c: Collector) -> None:
         """Is the dashboard up; which home and log it reads."""
         from riverbed import __version__
 
-        return {"ok": True, "version": __version__, "home": str(c.home), "log": c.log.url,
+        return {"ok": True, "version": __version__, "home": str(c.home), "log": mask_url(c.log.url),
                 "versions_available": versions.available()}
 
     @api.get("/snapshot", tags=["live"])
