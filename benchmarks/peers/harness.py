@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from riverbed.apps.ysb.bench import _percentiles
-from riverbed.apps.ysb.generator import YsbGenerator, expected_counts
+from riverbed.apps.ysb.generator import YsbGenerator
+from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge
 from riverbed.errors import InvalidArgument
 from riverbed.log import Log, Record, TopicConfig, open_log
 from riverbed.testing import TansuBroker
@@ -141,27 +141,7 @@ def _fresh_topic(log: Log, engine: str, partitions: int) -> str:
     return name
 
 
-def _first_event_ms(log: Log, topic: str) -> int:
-    """The generator's start time: the smallest event_time among the partitions' first records."""
-    firsts = [log.read(topic, p.partition, p.start_offset, 1) for p in log.describe(topic).partitions]
-    return min(int(json.loads(r[0].value)["event_time"]) for r in firsts if r)
-
-
-def _expected(seed: int, start_ms: int, rate: float, n: int,
-              chunk: int = 100_000) -> dict[tuple[str, int], int]:
-    """expected_counts over the generator's first n events, a chunk at a time (1M events fit)."""
-    gen, total = YsbGenerator(seed), {}
-    events = gen.events(start_ms, rate, n)
-    while batch := list(itertools.islice(events, chunk)):
-        for k, v in expected_counts(batch, gen.ad_to_campaign).items():
-            total[k] = total.get(k, 0) + v
-    return total
-
-
-def _check(rows: list[dict[str, Any]], expected: dict[tuple[str, int], int]) -> tuple[bool, int]:
-    got = {(r["campaign_id"], r["window_start"]): r["count"] for r in rows}
-    wrong = {k for k in got.keys() | expected.keys() if got.get(k) != expected.get(k)}
-    return not wrong, len(wrong)
+_first_event_ms, _expected, _check = first_event_ms, expected, check  # shared with riverbed's bench
 
 
 def run_peer(engine: str, rate: float, duration: float, *, seed: int = 0, bootstrap: str | None = None,
@@ -210,26 +190,11 @@ def run_peer(engine: str, rate: float, duration: float, *, seed: int = 0, bootst
             correct, wrong = _check(rows, _expected(seed, _first_event_ms(log, topic), rate, written))
         finally:
             log.close()
-    lags = [(t, (w - p) / rate) for t, w, p in samples if t <= duration]
-    third = max(1, len(lags) // 3)
-    first, last = [x for _, x in lags[:third]], [x for _, x in lags[-third:]]
-    growing = bool(first and last) and min(last) > max(first) + 1.0
-    end_lag = backlog_at_stop / rate
-    complete = [r for r in rows if r["window_start"] >= start_ms and r["window_end"] <= stop_ms]
-    lat = sorted(r["updated_ms"] - r["window_end"] for r in complete)
     return {
         "engine": engine,
-        "rate": rate,
-        "duration_s": duration,
-        "events_written": written,
-        "events_processed": processed,
-        "events_per_s": round(processed / (duration + drained)),
-        "latency_ms": _percentiles(lat),
-        "windows_measured": len(lat),
-        "lag_s_at_stop": round(end_lag, 2),
-        "lag_s_max": round(max((x for _, x in lags), default=0.0), 2),
-        "drain_s": round(drained, 2),
-        "sustainable": processed == written and end_lag <= max_lag_s and not growing,
+        **judge(rate=rate, duration=duration, samples=samples, written=written, processed=processed,
+                backlog_at_stop=backlog_at_stop, drained=drained, rows=rows, start_ms=start_ms,
+                stop_ms=stop_ms, max_lag_s=max_lag_s),
         "micro_batches": None,  # no micro-batches: both peers process record by record
         "driver_peak_rss_mb": done["peak_rss_mb"],  # the peer's one process (its engine runs in it)
         "jvm_peak_rss_mb": None,

@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench", help="run a benchmark (ysb: the Yahoo Streaming Benchmark)",
         description=__doc__.split("\n", 1)[0].split(": ", 1)[1],
         epilog="examples:\n  riverbed bench ysb --rates 5000,20000 --duration 20 --out bench-out\n"
+               "  riverbed bench ysb --rates 50000 --duration 60 --latency-target 1s\n"
+               "  riverbed bench ysb --prefill 1000000 --batch 100000\n"
+               "  riverbed bench ysb --ramp 1000:50000 --duration 120\n"
                "  riverbed bench ysb --quick --out /tmp/ysb",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -36,20 +39,100 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="only the fixed rates: do not step up to the highest sustainable rate")
     p.add_argument("--quick", action="store_true", help="a smoke run: one rate (2000/s) for 12 s, no search")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default: 0)")
+    p.add_argument("--backend", default="embedded", metavar="B",
+                   help="log: embedded, kafka (a Tansu broker started for each run) or a kafka:// URL "
+                   "(default: embedded)")
+    p.add_argument("--partitions", type=int, default=1, metavar="N",
+                   help="input topic partitions (default: 1)")
+    p.add_argument("--trigger", default="1s", metavar="DURATION", help="micro-batch trigger (default: 1s)")
+    p.add_argument("--latency-target", metavar="DURATION",
+                   help="run the stream with a latency target instead of a fixed trigger")
+    p.add_argument("--prefill", type=int, metavar="N",
+                   help="instead of fixed rates: the ceiling in events/s over N events written first, "
+                   "taken in micro-batches of --batch")
+    p.add_argument("--batch", type=int, default=100_000, metavar="N",
+                   help="records per micro-batch for --prefill (default: 100000)")
+    p.add_argument("--ramp", metavar="LO:HI",
+                   help="instead of fixed rates: a load ramping LO -> HI -> LO events/s over --duration, "
+                   "run once per --modes entry")
+    p.add_argument("--modes", default="trigger:0,trigger:1s,trigger:5s,target:1s", metavar="M,M",
+                   help="for --ramp: trigger:DURATION or target:DURATION entries "
+                   "(default: trigger:0,trigger:1s,trigger:5s,target:1s)")
     p.add_argument("--out", default="bench-out", metavar="DIR", help="output directory (default: bench-out)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from riverbed.apps.ysb.bench import plot, run_benchmark
+def _modes(text: str) -> list[dict[str, int | None]]:
+    """'trigger:0,target:1s' -> run_ramp keyword sets."""
+    from riverbed.errors import InvalidArgument
+    from riverbed.timeutil import parse_duration_ms
+
+    modes = []
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        kind, _, value = item.partition(":")
+        if kind not in ("trigger", "target") or not value:
+            raise InvalidArgument(f"--modes entry {item!r} is not trigger:DURATION or target:DURATION")
+        ms = parse_duration_ms(value)
+        modes.append({"trigger_ms": ms, "latency_target_ms": None} if kind == "trigger"
+                     else {"trigger_ms": 1000, "latency_target_ms": ms})
+    return modes
+
+
+def _ramp(args: argparse.Namespace, out: Path) -> int:
+    from riverbed.apps.ysb.bench import bench_spark, machine
+    from riverbed.apps.ysb.ramp import run_ramp
     from riverbed.cli._common import note
+    from riverbed.errors import InvalidArgument
+
+    try:
+        lo, hi = (float(x) for x in args.ramp.split(":"))
+    except ValueError:
+        raise InvalidArgument(f"--ramp {args.ramp!r} is not LO:HI, e.g. 1000:50000") from None
+    modes = _modes(args.modes)
+    spark = bench_spark()
+    run_ramp(spark, lo, lo, 6.0, seed=args.seed)  # warm-up
+    runs = []
+    for m in modes:
+        runs.append(run_ramp(spark, lo, hi, args.duration, seed=args.seed, **m))
+        r = runs[-1]
+        note(f"{r['mode']}: {r['events_per_s']:,}/s processed, latency p50/p90/p99 "
+             f"{r['latency_ms']['p50']}/{r['latency_ms']['p90']}/{r['latency_ms']['p99']} ms, "
+             f"{r['micro_batches']} micro-batches, backlog max {r['backlog_max']:,}")
+    result = {"benchmark": "ysb-ramp", "runs": runs, "machine": machine(spark)}
+    (out / "ysb-ramp.json").write_text(json.dumps(result, indent=2) + "\n")
+    from riverbed.apps.ysb.bench import plot_ramp
+
+    if plot_ramp(result, out / "ysb-ramp.png"):
+        note(f"wrote {out / 'ysb-ramp.png'}")
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from riverbed.apps.ysb.bench import bench_spark, machine, plot, run_benchmark, run_prefill
+    from riverbed.cli._common import note
+    from riverbed.timeutil import parse_duration_ms
 
     rates, duration, search = args.rates, args.duration, not args.no_search
     if args.quick:
         rates, duration, search = [2000.0], 12.0, False
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = run_benchmark(rates, duration, find_max=search, seed=args.seed, note=note)
+    if args.ramp:
+        return _ramp(args, out)
+    if args.prefill:
+        spark = bench_spark()
+        result = {**run_prefill(spark, args.prefill, args.batch, seed=args.seed, backend=args.backend,
+                                partitions=args.partitions), "machine": machine(spark)}
+        (out / "ysb-prefill.json").write_text(json.dumps(result, indent=2) + "\n")
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return 0
+    result = run_benchmark(
+        rates, duration, find_max=search, seed=args.seed, note=note, backend=args.backend,
+        partitions=args.partitions, trigger_ms=parse_duration_ms(args.trigger),
+        latency_target_ms=parse_duration_ms(args.latency_target) if args.latency_target else None)
     (out / "ysb.json").write_text(json.dumps(result, indent=2) + "\n")
     note(f"wrote {out / 'ysb.json'}; highest sustainable rate {result['max_sustainable_rate']}/s")
     if plot(result, out / "ysb.png"):

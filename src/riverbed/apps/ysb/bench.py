@@ -4,13 +4,16 @@ appends YSB events to an embedded log while the ysb pipeline streams with its de
 Per rate: events/s processed, YSB's window latency (updated_ms of a window's last update minus the
 window's end) as p50/p90/p99 over the (campaign, window) pairs whose window lies wholly inside the
 run, the lag (events appended but not yet processed, in seconds of input), driver and JVM peak RSS.
-A rate is sustainable when the lag stays bounded: at most `max_lag_s` of input behind at the end
-and not growing between the first and the last third of the run. `find_max` steps the rate up by
-`step` from the last sustainable fixed rate until it is not.
+A rate is sustainable when the lag stays bounded (`riverbed.apps.ysb.measure.judge`: everything
+processed, at most `max_lag_s` of input behind at the stop, lag not growing over the second half).
+`find_max` steps the rate up by `step` from the last sustainable fixed rate until it is not.
+Every run also does YSB's -c check: the final counts equal an independent count of the events.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import resource
 import shutil
@@ -18,8 +21,12 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge, percentiles
 
 TOPIC = "ad-events"
 
@@ -44,101 +51,151 @@ def jvm_pid(spark: Any) -> int | None:
 
 
 def _percentiles(values: list[int]) -> dict[str, int | None]:
-    if not values:
-        return {"p50": None, "p90": None, "p99": None}
-    if len(values) == 1:
-        return {"p50": values[0], "p90": values[0], "p99": values[0]}
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50": round(q[49]), "p90": round(q[89]), "p99": round(q[98])}
+    return percentiles(values)
+
+
+@contextlib.contextmanager
+def _log_for(backend: str, home: Path) -> Iterator[str]:
+    """A log URL for one run: an embedded log in `home`, a Kafka URL as given, or "kafka" = a
+    Tansu broker started for the run on 127.0.0.1."""
+    if backend == "embedded":
+        yield f"embedded://{home / 'log'}"
+    elif backend == "kafka":
+        from riverbed.testing import TansuBroker
+
+        with TansuBroker() as broker:
+            yield broker.url
+    else:
+        yield backend
 
 
 def run_rate(spark: Any, rate: float, duration: float, *, seed: int = 0, max_lag_s: float = 5.0,
-             drain_s: float = 30.0, work: Path | None = None) -> dict[str, Any]:
-    """One fixed-rate run: generate for `duration` s while streaming, drain, measure."""
+             drain_s: float = 30.0, work: Path | None = None, backend: str = "embedded",
+             trigger_ms: int = 1000, latency_target_ms: int | None = None, partitions: int = 1,
+             check_counts: bool = True) -> dict[str, Any]:
+    """One fixed-rate run: generate for `duration` s while streaming, drain, measure (see measure.judge)."""
     from riverbed.apps.ysb.source import YsbSource
     from riverbed.connectors import Ingestor
     from riverbed.log import TopicConfig, open_log
     from riverbed.pipeline.runner import Runner
 
     home = Path(tempfile.mkdtemp(prefix=f"rb-ysb-{int(rate)}-", dir=work))
-    url = f"embedded://{home / 'log'}"
-    log = open_log(url)
-    try:
-        log.ensure_topic(TOPIC, TopicConfig(partitions=1))
-        runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed)
-        handle = runner.start_stream()  # the default trigger (1 s)
-        ingestor = Ingestor(log, TOPIC, batch_size=max(100, int(rate / 20)), linger_ms=50)
-        source = YsbSource(rate, seed=seed)
-        gen = threading.Thread(target=ingestor.run, args=(source,), kwargs={"duration": duration},
-                               name="ysb-generator", daemon=True)
-        jpid = jvm_pid(spark)
-        samples: list[tuple[float, int, int]] = []  # (t, written, processed)
-        jvm_peak = drv_peak = 0
-        start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
-        gen.start()
+    topic = f"ad-events-{uuid.uuid4().hex[:8]}" if backend != "embedded" else TOPIC
+    with _log_for(backend, home) as url:
+        log = open_log(url)
+        try:
+            log.ensure_topic(topic, TopicConfig(partitions=partitions))
+            runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed, topic=topic)
+            handle = runner.start_stream(trigger_ms=trigger_ms, latency_target_ms=latency_target_ms)
+            ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
+            gen = threading.Thread(target=ingestor.run, args=(YsbSource(rate, seed=seed),),
+                                   kwargs={"duration": duration}, name="ysb-generator", daemon=True)
+            jpid = jvm_pid(spark)
+            samples: list[tuple[float, int, int]] = []  # (t, written, processed)
+            jvm_peak = drv_peak = 0
+            start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
+            gen.start()
 
-        def sample() -> int:
-            nonlocal jvm_peak, drv_peak
-            done = sum(s.records for s in list(handle.history))
-            samples.append((time.monotonic() - t0, ingestor.stats.written, done))
-            jvm_peak = max(jvm_peak, (_rss_kb(jpid) or 0) if jpid else 0)
-            drv_peak = max(drv_peak, _rss_kb(os.getpid()) or 0)
-            return done
+            def sample() -> int:
+                nonlocal jvm_peak, drv_peak
+                done = sum(s.records for s in list(handle.history))
+                samples.append((time.monotonic() - t0, ingestor.stats.written, done))
+                jvm_peak = max(jvm_peak, (_rss_kb(jpid) or 0) if jpid else 0)
+                drv_peak = max(drv_peak, _rss_kb(os.getpid()) or 0)
+                return done
 
-        while gen.is_alive():
-            gen.join(0.5)
-            sample()
-        stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
-        written = ingestor.stats.written
-        backlog_at_stop = written - sample()
-        while sample() < written and time.monotonic() - stopped < drain_s:
-            time.sleep(0.25)
-        drained = time.monotonic() - stopped
-        processed = samples[-1][2]
-        handle.stop()
-        rows = runner.store.rows("ysb_counts")
-    finally:
-        log.close()
-    lags = [(t, (w - p) / rate) for t, w, p in samples if t <= duration]
-    third = max(1, len(lags) // 3)
-    first, last = [x for _, x in lags[:third]], [x for _, x in lags[-third:]]
-    growing = bool(first and last) and min(last) > max(first) + 1.0
-    end_lag = backlog_at_stop / rate
-    complete = [r for r in rows if r["window_start"] >= start_ms and r["window_end"] <= stop_ms]
-    lat = sorted(r["updated_ms"] - r["window_end"] for r in complete)
+            while gen.is_alive():
+                gen.join(0.5)
+                sample()
+            stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
+            written = ingestor.stats.written
+            backlog_at_stop = written - sample()
+            while sample() < written and time.monotonic() - stopped < drain_s:
+                time.sleep(0.25)
+            drained = time.monotonic() - stopped
+            processed = samples[-1][2]
+            handle.stop()
+            rows = runner.store.rows("ysb_counts")
+            correct = wrong = None
+            if check_counts and written:
+                correct, wrong = check(rows, expected(seed, first_event_ms(log, topic), rate, written))
+        finally:
+            log.close()
     shutil.rmtree(home, ignore_errors=True)
+    batches = [s for s in handle.history if s.records]
+    mode = (f"latency target {latency_target_ms} ms" if latency_target_ms is not None
+            else f"trigger {trigger_ms} ms")
     return {
-        "rate": rate,
-        "duration_s": duration,
-        "events_written": written,
-        "events_processed": processed,
-        "events_per_s": round(processed / (duration + drained)),
-        "latency_ms": _percentiles(lat),
-        "windows_measured": len(lat),
-        "lag_s_at_stop": round(end_lag, 2),
-        "lag_s_max": round(max((x for _, x in lags), default=0.0), 2),
-        "drain_s": round(drained, 2),
-        "sustainable": processed == written and end_lag <= max_lag_s and not growing,
-        "micro_batches": len([s for s in handle.history if s.records]),
+        "engine": f"riverbed-{'embedded' if backend == 'embedded' else 'kafka'}",
+        "mode": mode,
+        **judge(rate=rate, duration=duration, samples=samples, written=written, processed=processed,
+                backlog_at_stop=backlog_at_stop, drained=drained, rows=rows, start_ms=start_ms,
+                stop_ms=stop_ms, max_lag_s=max_lag_s),
+        "correct": correct,
+        "wrong_windows": wrong,
+        "micro_batches": len(batches),
+        "batch_seconds_mean": round(statistics.fmean(s.seconds for s in batches), 3) if batches else None,
         "driver_peak_rss_mb": round(drv_peak / 1024, 1),
         "jvm_peak_rss_mb": round(jvm_peak / 1024, 1) if jpid else None,
     }
 
 
-def run_benchmark(rates: list[float], duration: float, *, find_max: bool = True, step: float = 1.5,
-                  max_steps: int = 3, seed: int = 0, note=print) -> dict[str, Any]:
-    """Every fixed rate, then (optionally) step up to the highest sustainable rate; one JSON-able dict."""
+def run_prefill(spark: Any, n: int, batch: int, *, seed: int = 0, backend: str = "embedded",
+                partitions: int = 1, work: Path | None = None) -> dict[str, Any]:
+    """riverbed's ceiling in events/s: `n` events written first, then the ysb stream takes them in
+    micro-batches of `batch` (availableNow); events/s = rows / the micro-batches' own time, the
+    first micro-batch (warm-up) excluded, as for the rate source."""
+    from riverbed.apps.ysb.generator import YsbGenerator
+    from riverbed.log import TopicConfig, open_log
+    from riverbed.pipeline.runner import Runner
+
+    home = Path(tempfile.mkdtemp(prefix="rb-ysb-prefill-", dir=work))
+    topic = f"ad-events-{uuid.uuid4().hex[:8]}" if backend != "embedded" else TOPIC
+    with _log_for(backend, home) as url:
+        with open_log(url) as log:
+            log.ensure_topic(topic, TopicConfig(partitions=partitions))
+            events = YsbGenerator(seed).events(time.time_ns() // 1_000_000 - 3_600_000, n / 3600, n + batch)
+            while chunk := [e.value for e in itertools.islice(events, 50_000)]:
+                log.append_values(topic, chunk)
+        runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed, topic=topic)
+        handle = runner.start_stream(available_now=True, max_records_per_trigger=batch)
+        handle.wait()
+        progress = [p for p in handle.query.recentProgress if p["numInputRows"]]
+        rows_out = len(runner.store.rows("ysb_counts"))
+    shutil.rmtree(home, ignore_errors=True)
+    timed = progress[1:]
+    rows = sum(p["numInputRows"] for p in timed)
+    secs = sum(p["durationMs"]["triggerExecution"] for p in timed) / 1000
+    return {"engine": f"riverbed-{'embedded' if backend == 'embedded' else 'kafka'}", "events": rows,
+            "batch": batch, "micro_batches": len(timed), "seconds": round(secs, 2),
+            "events_per_s": round(rows / secs), "windows": rows_out}
+
+
+def machine(spark: Any) -> dict[str, Any]:
+    """What the figures were measured on (with the load: other work on the cores skews them)."""
     import platform
     import sys
 
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
+            "spark": spark.version, "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def bench_spark() -> Any:
     from riverbed.spark import get_spark
 
-    spark = get_spark(app_name="riverbed-bench-ysb", conf={"spark.ui.enabled": "false"})
-    warm = run_rate(spark, min(rates), min(5.0, duration), seed=seed)  # JIT and first-batch costs
+    return get_spark(app_name="riverbed-bench-ysb", conf={"spark.ui.enabled": "false"})
+
+
+def run_benchmark(rates: list[float], duration: float, *, find_max: bool = True, step: float = 1.5,
+                  max_steps: int = 3, seed: int = 0, note=print, **run_options: Any) -> dict[str, Any]:
+    """Every fixed rate, then (optionally) step up to the highest sustainable rate; one JSON-able dict.
+    `run_options` go to `run_rate` (backend, trigger_ms, latency_target_ms, partitions)."""
+    spark = bench_spark()
+    warm = run_rate(spark, min(rates), min(5.0, duration), seed=seed, **run_options)  # JIT, first batch
     note(f"warm-up at {warm['rate']:g}/s done")
     results = []
     for r in rates:
-        results.append(run_rate(spark, r, duration, seed=seed))
+        results.append(run_rate(spark, r, duration, seed=seed, **run_options))
         note(_line(results[-1]))
     best = max((x for x in results if x["sustainable"]), key=lambda x: x["rate"], default=None)
     search = []
@@ -146,7 +203,7 @@ def run_benchmark(rates: list[float], duration: float, *, find_max: bool = True,
         rate = best["rate"]
         for _ in range(max_steps):
             rate = round(rate * step, -2)
-            search.append(run_rate(spark, rate, duration, seed=seed))
+            search.append(run_rate(spark, rate, duration, seed=seed, **run_options))
             note(_line(search[-1]))
             if not search[-1]["sustainable"]:
                 break
@@ -154,25 +211,26 @@ def run_benchmark(rates: list[float], duration: float, *, find_max: bool = True,
     jpid = jvm_pid(spark)
     return {
         "benchmark": "ysb",
-        "query": "filter view -> project (ad_id, event_time) -> broadcast join ad->campaign -> "
-                 "count per (campaign, 10 s window) -> serving store (count sum, updated_ms max)",
-        "trigger": "1 second (the default)",
+        "query": "filter view -> ad->campaign lookup -> count per (campaign, 10 s window) -> "
+                 "serving store (count sum, updated_ms = commit time); lake and dead-letter checks as always",
+        "mode": results[0]["mode"] if results else None,
         "fixed_rates": results,
         "search": search,
         "max_sustainable_rate": best["rate"] if best else None,
         "driver_peak_rss_mb_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "jvm_peak_rss_mb_process": round((_rss_kb(jpid, "VmHWM") or 0) / 1024, 1) if jpid else None,
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "platform": platform.platform(), "spark": spark.version,
-                    "load_avg_1m": round(os.getloadavg()[0], 2)},
+        "machine": machine(spark),
     }
 
 
 def _line(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
-    return (f"rate {r['rate']:g}/s: {r['events_per_s']:,}/s processed, latency p50/p90/p99 "
-            f"{lat['p50']}/{lat['p90']}/{lat['p99']} ms over {r['windows_measured']} windows, lag at stop "
-            f"{r['lag_s_at_stop']} s, {'sustainable' if r['sustainable'] else 'NOT sustainable'}")
+    ok = {True: ", counts correct", False: ", COUNTS WRONG", None: ""}[r.get("correct")]
+    return (f"{r.get('engine', 'riverbed')} {r.get('mode', '')} rate {r['rate']:g}/s: "
+            f"{r['events_per_s']:,}/s "
+            f"processed, latency p50/p90/p99 {lat['p50']}/{lat['p90']}/{lat['p99']} ms over "
+            f"{r['windows_measured']} windows, lag at stop {r['lag_s_at_stop']} s, "
+            f"{'sustainable' if r['sustainable'] else 'NOT sustainable'}{ok}")
 
 
 def plot(result: dict[str, Any], path: Path) -> bool:
@@ -194,6 +252,34 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     ax.set_title("riverbed YSB: latency vs throughput")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def plot_ramp(result: dict[str, Any], path: Path) -> bool:
+    """Each mode's window latency over the ramp as a PNG; False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for r in result["runs"]:
+        pts = r["window_latency"]
+        label = f"{r['mode']} (p99 {r['latency_ms']['p99']} ms, {r['events_per_s']:,}/s)"
+        ax.plot([t for t, _ in pts], [v for _, v in pts], marker=".", label=label)
+    ramp = result["runs"][0]["ramp"] if result["runs"] else {}
+    ax.set_xlabel(f"window end (s into the run; load {ramp.get('lo', 0):g} -> {ramp.get('hi', 0):g} -> "
+                  f"{ramp.get('lo', 0):g} events/s)")
+    ax.set_ylabel("window latency (ms)")
+    ax.set_yscale("log")
+    ax.set_title("riverbed YSB under a ramp: fixed triggers vs a latency target")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

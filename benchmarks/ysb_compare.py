@@ -1,0 +1,136 @@
+"""YSB side by side, in one run, on one machine, on the same generated events:
+
+    make bench-peers
+    .venv/bin/python benchmarks/ysb_compare.py --rates 5000,20000,50000 --duration 60 \
+        --prefill 1000000 --out bench-out/compare
+
+Engines: riverbed over the embedded log; riverbed over the Kafka backend (a Tansu broker);
+the same Spark query fed by Spark's built-in rate source (the engine's ceiling); Bytewax and
+Quix Streams reading the Tansu broker (benchmarks/peers, their own venv). Two measures:
+- ceiling: N events available at once, events/s taken (Spark engines: rows / micro-batch time,
+  batches of --batch; peers: N / first-to-last processed);
+- fixed rates: events/s processed and YSB's window latency p50/p99, sustainable or not.
+Prints one JSON object and writes DIR/compare.json, DIR/compare.md (the table, with ratios) and
+DIR/compare.png (latency against throughput per engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "peers"))
+
+PEERS = ("bytewax", "quix")
+
+
+def _note(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(rates: list[float], duration: float, prefill: int, batch: int, peers: list[str],
+        seed: int = 0) -> dict[str, Any]:
+    from harness import run_peer, run_peer_prefill  # benchmarks/peers/harness.py
+
+    from riverbed.apps.ysb.bench import _line, bench_spark, machine, run_prefill, run_rate
+    from riverbed.apps.ysb.ceiling import run_rate_source, run_rate_source_prefill
+
+    spark = bench_spark()
+    run_rate(spark, 2000, 6, seed=seed, check_counts=False)  # warm-up: JIT, first micro-batch
+    ceilings: list[dict[str, Any]] = []
+    if prefill:
+        ceilings.append(run_prefill(spark, prefill, batch, seed=seed))
+        ceilings.append(run_prefill(spark, prefill, batch, seed=seed, backend="kafka"))
+        ceilings.append(run_rate_source_prefill(spark, prefill, batch, seed=seed))
+        for engine in peers:
+            ceilings.append({"engine": engine, **run_peer_prefill(engine, prefill, seed=seed)})
+        for c in ceilings:
+            _note(f"ceiling {c['engine']}: {c['events_per_s']:,} events/s")
+    fixed: list[dict[str, Any]] = []
+    for rate in rates:
+        fixed.append(run_rate(spark, rate, duration, seed=seed))
+        fixed.append(run_rate(spark, rate, duration, seed=seed, backend="kafka"))
+        fixed.append(run_rate_source(spark, rate, duration, seed=seed))
+        for engine in peers:
+            fixed.append(run_peer(engine, rate, duration, seed=seed))
+        for r in fixed[-(3 + len(peers)):]:
+            _note(_line(r))
+    return {"benchmark": "ysb-compare", "ceilings": ceilings, "fixed_rates": fixed, "machine": machine(spark)}
+
+
+def table(result: dict[str, Any]) -> str:
+    """The markdown table: events/s and p99 per engine, riverbed-embedded's ratio to each."""
+    lines = []
+    ceil = {c["engine"]: c["events_per_s"] for c in result["ceilings"]}
+    if ceil:
+        ours = ceil.get("riverbed-embedded")
+        lines += ["| engine | ceiling events/s | riverbed-embedded / engine |", "|---|---:|---:|"]
+        for engine, eps in ceil.items():
+            ratio = f"{ours / eps:.2f}" if ours else ""
+            lines.append(f"| {engine} | {eps:,} | {ratio} |")
+        lines.append("")
+    rates = sorted({r["rate"] for r in result["fixed_rates"]})
+    lines += ["| input rate | engine | events/s | p50 / p99 latency (ms) | sustainable | counts |",
+              "|---:|---|---:|---:|---|---|"]
+    for rate in rates:
+        for r in (x for x in result["fixed_rates"] if x["rate"] == rate):
+            lat = r["latency_ms"]
+            ok = {True: "correct", False: "WRONG", None: "-"}[r.get("correct")]
+            lines.append(f"| {rate:,.0f} | {r['engine']} | {r['events_per_s']:,} | {lat['p50']} / "
+                         f"{lat['p99']} | {'yes' if r['sustainable'] else 'no'} | {ok} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for engine in dict.fromkeys(r["engine"] for r in result["fixed_rates"]):
+        pts = sorted((r["events_per_s"], r["latency_ms"]["p99"]) for r in result["fixed_rates"]
+                     if r["engine"] == engine and r["latency_ms"]["p99"] is not None)
+        ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=engine)
+    ax.set_xlabel("throughput (events/s processed)")
+    ax.set_ylabel("YSB window latency p99 (ms)")
+    ax.set_yscale("log")
+    ax.set_title("YSB: latency vs throughput, same machine, same events")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rates", default="5000,20000,50000", help="fixed input rates, events/s")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds per fixed-rate run")
+    p.add_argument("--prefill", type=int, default=1_000_000, help="events for the ceilings (0: skip)")
+    p.add_argument("--batch", type=int, default=100_000, help="records per micro-batch for the ceilings")
+    p.add_argument("--peers", default=",".join(PEERS), help="peer engines (empty: none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="bench-out/compare", help="output directory")
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = run([float(x) for x in a.rates.split(",") if x], a.duration, a.prefill, a.batch,
+                 [x for x in a.peers.split(",") if x], a.seed)
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "compare.md").write_text(table(result))
+    plot(result, out / "compare.png")
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
