@@ -61,6 +61,11 @@ def test_pipeline_commands_reject_bad_input_in_one_line(tmp_path: Path) -> None:
         (["query", "nope"], "no output named 'nope'"),
         (["run", "logwatch", "--mode", "batch", "--topic", "nope"], "topic 'nope' does not exist"),
         (["run", "logwatch", "--mode", "batch", "--source", "lake"], "the lake has no data for logwatch"),
+        (["run", "logwatch", "--latency-target", "20ms"], "--latency-target 20ms: needs at least 100ms"),
+        (["run", "logwatch", "--latency-target", "1s", "--available-now"], "applies to --mode stream"),
+        (["bench", "ysb", "--ramp", "fast", "--out", str(tmp_path / "b")], "--ramp 'fast' is not LO:HI"),
+        (["bench", "ysb", "--ramp", "1:2", "--modes", "trigger", "--out", str(tmp_path / "b")],
+         "--modes entry 'trigger' is not trigger:DURATION"),
     ]
     # a store with one output, so the query errors below are about the query itself
     from riverbed.store import OutputSpec, SqliteStore

@@ -87,3 +87,36 @@ def test_stream_and_batch_equal_plain_python(spark, tmp_path: Path) -> None:
     result = runner.batch(source="log")  # the batch sees every event, late ones included
     assert result.bad == len(BAD)
     assert as_counts(runner.store.rows("ysb_counts")) == expected_counts(events, gen.ad_to_campaign)
+
+
+def test_latency_target_steers_a_live_stream_and_counts_stay_exact(spark, tmp_path: Path) -> None:
+    """A paced generator for ~4 s while the stream runs with a 1 s latency target: the controller
+    decides after every micro-batch (pause, cap) through the admission file, and the counts equal
+    YSB's -c check over everything written."""
+    from riverbed.apps.ysb.measure import check, expected, first_event_ms
+    from riverbed.apps.ysb.source import YsbSource
+    from riverbed.connectors import Ingestor
+
+    url = f"embedded://{tmp_path / 'log'}"
+    with open_log(url) as log:
+        log.create_topic("ad-events", TopicConfig(partitions=1))
+        runner = Runner("ysb", log=url, home=tmp_path, spark=spark, seed=SEED)
+        handle = runner.start_stream(latency_target_ms=1000)
+        try:
+            stats = Ingestor(log, "ad-events", batch_size=200, linger_ms=20).run(
+                YsbSource(1500, seed=SEED), duration=4.0)
+            for _ in range(120):
+                if sum(s.records for s in handle.history) >= stats.written:
+                    break
+                handle.wait(0.5)
+        finally:
+            handle.stop()
+        batches = [s for s in handle.history if s.records]
+        assert sum(s.records for s in batches) == stats.written > 4000
+        assert len(batches) >= 2 and all(s.pause_ms is not None for s in batches)
+        assert 0 <= max(s.pause_ms for s in batches) <= 1000
+        control = json.loads((tmp_path / "control" / "ysb.admission.json").read_text())
+        assert control["not_before_ms"] is not None
+        ok, wrong = check(runner.store.rows("ysb_counts"),
+                          expected(SEED, first_event_ms(log, "ad-events"), 1500, stats.written))
+    assert ok, f"{wrong} windows differ from YSB's -c check"

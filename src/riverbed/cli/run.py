@@ -48,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.timeutil import parse_duration_ms, parse_time_ms
 
     apply_storage_options(args)
+    target_ms = parse_duration_ms(args.latency_target) if args.latency_target else None
+    if target_ms is not None and (target_ms < 100 or args.available_now or args.mode == "batch"):
+        why = ("needs at least 100ms" if target_ms < 100
+               else "applies to --mode stream without --available-now")
+        raise InvalidArgument(f"--latency-target {args.latency_target}: {why}",
+                              hint="e.g. --latency-target 500ms")
     options = {"topic": args.topic} if args.topic else {}
     runner = Runner(args.pipeline, log=args.log, home=args.home, master=args.master, **options)
     if args.mode == "batch":
@@ -62,13 +68,6 @@ def run(args: argparse.Namespace) -> int:
               f"rows: {outs} ({time.monotonic() - t0:.1f}s)", file=sys.stderr)
         return 0
     trigger_ms = parse_duration_ms(args.trigger)
-    target_ms = parse_duration_ms(args.latency_target) if args.latency_target else None
-    if target_ms is not None and (target_ms < 100 or args.available_now):
-        raise InvalidArgument(
-            f"--latency-target {args.latency_target}: "
-            + ("needs at least 100ms" if target_ms < 100 else "does not combine with --available-now"),
-            hint="e.g. --latency-target 500ms",
-        )
     runner.stream(
         trigger_ms=trigger_ms,
         available_now=args.available_now,
