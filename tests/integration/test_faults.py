@@ -132,8 +132,10 @@ class Producer(threading.Thread):
 def test_kafka_broker_frozen_for_10s_producers_and_stream_carry_on(spark, tmp_path: Path) -> None:
     """SIGSTOP on a dedicated Tansu for 10 s while two producers append and the stream runs; SIGCONT.
 
-    Producer A and the stream use `?timeout=30`: their calls wait the freeze out inside riverbed
-    (librdkafka's idempotent retries), so A's appends never raise and each lands once. Producer B
+    Producer A uses `?timeout=30`: its calls wait the freeze out inside riverbed (librdkafka's
+    idempotent retries), so A's appends never raise and each lands once. The stream uses
+    `?timeout=3`: its offset queries fail during the freeze and the source waits the log out
+    (transient errors are retried) instead of failing the query. Producer B
     uses `?timeout=3`: its appends raise during the freeze and it retries them, as a user would.
     Kafka's idempotence covers only the producer's own retries, so a batch whose append timed out
     may have landed too and B's retry store it again: B's batches are each in the log at least
@@ -148,7 +150,7 @@ def test_kafka_broker_frozen_for_10s_producers_and_stream_carry_on(spark, tmp_pa
         go = threading.Event()
         a = Producer(url, 0, batches, size, pause, go)
         b = Producer(f"{broker.url}?timeout=3", 1, batches, size, pause, go)
-        runner, handle = start(spark, url, tmp_path)
+        runner, handle = start(spark, f"{broker.url}?timeout=3", tmp_path)
         try:
             a.start()
             b.start()

@@ -7,6 +7,7 @@ and supports Trigger.AvailableNow.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +22,14 @@ from pyspark.sql.streaming.datasource import (
     SupportsTriggerAvailableNow,
 )
 
-from riverbed.errors import DataLoss, OffsetOutOfRange
+from riverbed.errors import DataLoss, OffsetOutOfRange, RiverbedError
 from riverbed.spark import offsets as off
 from riverbed.spark.options import SCHEMA, Settings
+
+_log = logging.getLogger("riverbed.spark.source")
+#: How long the source waits for an unavailable log (transient errors: a broker restarting or
+#: stalled) before the query or task fails.
+UNAVAILABLE_WAIT_S = 300.0
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -78,23 +84,40 @@ def read_split(split: LogSplit, fail_on_data_loss: bool, value_schema: str | Non
         from riverbed.spark.jsonvalues import arrow_type
 
         struct = arrow_type(value_schema)
-    with open_log(split.url) as log:
-        start = split.start
-        first, _ = log.offsets(split.topic, split.partition)
-        if start < first:
-            if fail_on_data_loss:
-                raise DataLoss(split.topic, split.partition, start, first)
-            start = first
-        if start >= split.end:
-            return
+    deadline, delay = time.monotonic() + UNAVAILABLE_WAIT_S, 0.5
+    start = split.start
+    while True:
         try:
-            for batch in log.read_arrow(split.topic, split.partition, start, split.end):
-                if batch.num_rows:
+            with open_log(split.url) as log:
+                for batch in _read_range(log, split, start, fail_on_data_loss):
+                    start = batch.column("offset")[-1].as_py() + 1  # resume after it on a retry
                     batch = to_spark_arrow(batch)
                     yield batch if struct is None else with_json(batch, struct)
-        except OffsetOutOfRange as e:
-            if fail_on_data_loss:
-                raise DataLoss(split.topic, split.partition, start, e.start) from None
+            return
+        except RiverbedError as e:
+            if not getattr(e, "transient", False) or time.monotonic() >= deadline:
+                raise
+            _log.warning("the log is unavailable (%s); retrying the read in %.1f s", e, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _read_range(log: Log, split: LogSplit, start: int, fail_on_data_loss: bool) -> Iterator[pa.RecordBatch]:
+    """The split's records from `start` as the log's Arrow batches (retention checked)."""
+    first, _ = log.offsets(split.topic, split.partition)
+    if start < first:
+        if fail_on_data_loss:
+            raise DataLoss(split.topic, split.partition, start, first)
+        start = first
+    if start >= split.end:
+        return
+    try:
+        for batch in log.read_arrow(split.topic, split.partition, start, split.end):
+            if batch.num_rows:
+                yield batch
+    except OffsetOutOfRange as e:
+        if fail_on_data_loss:
+            raise DataLoss(split.topic, split.partition, start, e.start) from None
 
 
 def with_json(batch: pa.RecordBatch, struct: pa.StructType) -> pa.RecordBatch:
@@ -173,11 +196,22 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return {"settings": self.settings, "_log": None, "_target": None, "_admission": None}
 
     def _bounds(self) -> off.Bounds:
+        """The log's bounds; a log that is unavailable for a while (a broker restarting or stalled)
+        is waited for, up to UNAVAILABLE_WAIT_S, instead of failing the query."""
         if self._log is None:
             from riverbed.log import open_log
 
             self._log = open_log(self.settings.url)
-        return log_bounds(self._log, self.settings.topics)
+        deadline, delay = time.monotonic() + UNAVAILABLE_WAIT_S, 0.5
+        while True:
+            try:
+                return log_bounds(self._log, self.settings.topics)
+            except RiverbedError as e:
+                if not getattr(e, "transient", False) or time.monotonic() >= deadline:
+                    raise
+                _log.warning("the log is unavailable (%s); the stream retries in %.1f s", e, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _latest(self) -> off.Offsets:
         return {t: {str(p): end for p, (_, end) in parts.items()} for t, parts in self._bounds().items()}
