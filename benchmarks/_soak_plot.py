@@ -35,9 +35,11 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax[2].set_ylabel("append->store (ms)")
     ax[2].set_yscale("log")
     for key, label in (("driver_rss_mb", "driver (Python)"), ("jvm_rss_mb", "JVM"),
-                       ("workers_rss_mb", "Python workers")):
-        ax[3].plot(t, [s[key] for s in samples], label=label)
-    ax[3].set_ylabel("RSS (MB)")
+                       ("workers_rss_mb", "Python workers"),
+                       ("jvm_old_gen_after_gc_mb", "JVM old gen after GC")):
+        if any(s.get(key) is not None for s in samples):
+            ax[3].plot(t, [s.get(key) for s in samples], label=label, ls="--" if "old gen" in label else "-")
+    ax[3].set_ylabel("MB (RSS; dashed: live heap)")
     ax[3].set_xlabel("elapsed (min)")
     for a in ax:
         a.grid(True, alpha=0.3)

@@ -215,6 +215,7 @@ def run(args: argparse.Namespace, note=lambda s: print(s, file=sys.stderr, flush
                 prev[f.name] = s["pipelines"][f.name] = f.sample(now - last, prev.get(f.name), now - t0)
             free_gb = shutil.disk_usage(home).free / 2**30
             s.update(driver_rss_mb=mb(_rss_kb(os.getpid())), jvm_rss_mb=mb(_rss_kb(jpid)) if jpid else None,
+                     jvm_old_gen_after_gc_mb=old_gen_after_gc_mb(spark),
                      workers_rss_mb=descendants_rss_mb(jpid), gc_objects=len(gc.get_objects()),
                      disk_mb={"log": None if kafka else disk_mb(home / "log"),
                               "lake": disk_mb(home / "lake"), "home": disk_mb(home)},
@@ -297,6 +298,19 @@ def memory_growth(samples: list[dict[str, Any]], key: str, end: float) -> dict[s
             "flat": growth < 50 or (pct is not None and pct < 5)}
 
 
+def old_gen_after_gc_mb(spark: Any) -> float | None:
+    """The JVM's old generation as the last collection left it: the live set, which a leak grows
+    (RSS alone also grows while the heap expands toward -Xmx, leak or not)."""
+    try:
+        for pool in spark._jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans():
+            if "Old Gen" in str(pool.getName()):
+                usage = pool.getCollectionUsage()
+                return round(usage.getUsed() / 2**20, 1) if usage is not None else None
+    except Exception:  # no local JVM (Spark Connect) or no such pool: not measured
+        return None
+    return None
+
+
 def summarize(samples: list[dict[str, Any]], feeders: list[Feeder]) -> dict[str, Any]:
     """Throughput, lag, latency and memory growth over the run, with the two verdicts."""
     out: dict[str, Any] = {"pipelines": {}}
@@ -323,8 +337,14 @@ def summarize(samples: list[dict[str, Any]], feeders: list[Feeder]) -> dict[str,
             "latency_p50_of_batch_p50s_ms": percentile(
                 sorted(s.latency_p50_ms for s in f.handle.history if s.latency_p50_ms is not None), 0.5),
         }
-    mem = {k: memory_growth(samples, k, end) for k in ("jvm_rss_mb", "driver_rss_mb", "workers_rss_mb")}
-    verdicts = [m["flat"] for k, m in mem.items() if k != "workers_rss_mb"]
+    keys = ["jvm_rss_mb", "driver_rss_mb", "workers_rss_mb"]
+    if all(s.get("jvm_old_gen_after_gc_mb") is not None for s in samples):
+        keys.append("jvm_old_gen_after_gc_mb")
+    mem = {k: memory_growth(samples, k, end) for k in keys}
+    # the JVM's verdict is its live set when measured: RSS grows while the heap expands to -Xmx
+    jvm = "jvm_old_gen_after_gc_mb" if "jvm_old_gen_after_gc_mb" in mem else "jvm_rss_mb"
+    judged = ["driver_rss_mb", jvm]
+    verdicts = [mem[k]["flat"] for k in judged]
     last = samples[-1]
     out.update(
         memory=mem,
