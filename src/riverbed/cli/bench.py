@@ -50,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--prefill", type=int, metavar="N",
                    help="instead of fixed rates: the ceiling in events/s over N events written first, "
                    "taken in micro-batches of --batch")
+    p.add_argument("--no-lake", action="store_true",
+                   help="run ysb without its lake (a speed-layer-only pipeline, like YSB itself)")
     p.add_argument("--batch", type=int, default=100_000, metavar="N",
                    help="records per micro-batch for --prefill (default: 100000)")
     p.add_argument("--ramp", metavar="LO:HI",
@@ -124,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     if args.prefill:
         spark = bench_spark()
         result = {**run_prefill(spark, args.prefill, args.batch, seed=args.seed, backend=args.backend,
-                                partitions=args.partitions), "machine": machine(spark)}
+                                partitions=args.partitions, keep_lake=not args.no_lake),
+                  "machine": machine(spark)}
         (out / "ysb-prefill.json").write_text(json.dumps(result, indent=2) + "\n")
         json.dump(result, sys.stdout, indent=2)
         print()

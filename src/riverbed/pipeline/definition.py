@@ -65,6 +65,9 @@ class Pipeline:
       the log source then decodes them with Arrow's JSON reader (several times faster than
       `from_json`) into a `json` struct column beside `json_error` (null, or why the value did not
       decode), which `parse` reads instead of calling `from_json`.
+    - `keep_lake`: the stream writes every parsed record to the lake (the master dataset the batch
+      layer, Kappa's checks and training read). False makes a speed-layer-only pipeline: no lake
+      write per micro-batch, and no batch layer over it.
     """
 
     name: str
@@ -79,6 +82,7 @@ class Pipeline:
     foreach_batch: Callable[[DataFrame, int], None] | None = None
     description: str = ""
     value_schema: str | None = None
+    keep_lake: bool = True
 
     def source_options(self, spark: Any) -> dict[str, str]:
         """Options of the log source this pipeline reads with (the decoded-values schema)."""

@@ -9,8 +9,10 @@ micro-batch when the next one may start and how many records it may take:
   it grows while p99 is below the budget (80% of the target), which makes batches bigger and
   cheaper per record, and halves when p99 exceeds the target; at zero pause batches run back to back;
 - the records per batch are capped at what the fitted cost of a batch (fixed + per record) says
-  can be done within half the budget, but only while that cap still processes faster than the
-  records arrive: when the load does not allow the target, throughput wins and there is no cap.
+  can be done within half the budget, but only to clip bursts: the cap stays at least twice the
+  typical recent batch and must still process faster than records arrive; when the load does not
+  allow the target, throughput wins and there is no cap. (A first version let a cost model fitted
+  on small batches throttle the steady state; measured, that doubled p99 at 20,000 events/s.)
 
 Decisions reach the log source through `riverbed.spark.admission`.
 """
@@ -46,6 +48,7 @@ class LatencyController:
     samples: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=30))  # (n, seconds)
     decisions: list[Decision] = field(default_factory=list)
     _last_start: float | None = None
+    _cap_seen: int | None = None
 
     def __post_init__(self) -> None:
         write_admission(self.path, max_records=None, not_before_ms=None)
@@ -79,9 +82,15 @@ class LatencyController:
         if model is not None:
             f, m = model
             n = int((budget / 2000 - f) / m)
+            # the cap only clips bursts (a backlog after a restart or a spike); it never throttles
+            # the steady state: it stays at least twice the recent batches that took all there was
+            steady = sorted(r for r, _ in self.samples
+                            if r and (self._cap_seen is None or r < self._cap_seen))
+            typical = steady[len(steady) // 2] if steady else 0
             keeps_up = self.arrival_per_s is None or n / (f + m * n) >= 1.2 * self.arrival_per_s
-            if n >= MIN_CAP and keeps_up:
+            if n >= max(MIN_CAP, 2 * typical) and keeps_up:
                 self.cap = n
+        self._cap_seen = self.cap
         decision = Decision(round(self.pause_ms), self.cap)
         self.decisions.append(decision)
         write_admission(self.path, max_records=self.cap,

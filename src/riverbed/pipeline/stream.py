@@ -109,20 +109,18 @@ class BatchProcessor:
     def _write_lake(self, flagged: DataFrame, batch_id: int, obs: Any | None = None) -> None:
         """Write the batch's parsed rows (late ones too: the batch layer counts them) to the lake.
 
-        With `obs`, the batch's figures are observed by this same job (no job of their own): counts,
-        event-time span, and p50/p99 of the append timestamps (how old the records are in the log
-        when their effect lands; a record's timestamp is its append time unless the producer set one).
+        With `obs`, the batch's figures are observed by this same job (no job of their own): counts
+        and the event-time span.
         """
         from pyspark.sql import functions as F
 
+        if obs is None and not self.p.keep_lake:
+            return  # a replay, and no lake to rewrite
         et = F.col(self.p.event_time)
         if obs is not None:
             good_t = F.when(F.col("error").isNull(), F.unix_millis(et))
-            ts_q = (F.percentile_approx(F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000)
-                    if "timestamp" in flagged.columns else F.lit(None))
             flagged = flagged.observe(
                 obs,
-                ts_q.alias("ts_q"),
                 F.count(F.lit(1)).alias("n"),
                 F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("bad"),
                 F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
@@ -134,6 +132,9 @@ class BatchProcessor:
             row = flagged.where(F.col("error").isNull()).agg(
                 F.min(F.unix_millis(et)).alias("lo"), F.max(F.unix_millis(et)).alias("hi")).collect()[0]
             span = lambda: (row["lo"], row["hi"])  # noqa: E731
+        if not self.p.keep_lake:  # a speed-layer-only pipeline: count (and cache) in one job, no files
+            flagged.write.format("noop").mode("overwrite").save()
+            return
         good = flagged.where(F.col("error").isNull()).drop("error", "raw", "reason")
         write_lake(good, self.home, self.p.name, self.p.event_time, batch_id, span=span)
 
@@ -164,6 +165,13 @@ class BatchProcessor:
         state = self.store.state(self.p.name)
         max_seen: int | None = state.get("max_event_time_ms")
         watermark = None if max_seen is None else max_seen - self.p.lateness_ms
+        # how old the records are in the log when their effect lands: p50/p99 of the append
+        # timestamps (a record's timestamp is its append time unless the producer set one), observed
+        # on the source rows, since `parse` need not keep the column; counted by the first job
+        ages = Observation(f"riverbed-{self.p.name}-{batch_id}-ages")
+        if "timestamp" in df.columns:
+            df = df.observe(ages, F.percentile_approx(
+                F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000).alias("ts_q"))
         flagged = self._flag(df, watermark).persist()
         try:
             if last is not None and batch_id <= last:
@@ -204,8 +212,9 @@ class BatchProcessor:
             stats.watermark_ms = None if new_max is None else new_max - self.p.lateness_ms
             now = time.time_ns() // 1_000_000
             stamp_rows(self.p.outputs, rows, now)
-            if row["ts_q"]:
-                stats.latency_p50_ms, stats.latency_p99_ms = (now - q for q in row["ts_q"])
+            ts_q = ages.get.get("ts_q") if "timestamp" in df.columns else None
+            if ts_q:
+                stats.latency_p50_ms, stats.latency_p99_ms = (now - q for q in ts_q)
             stats.seconds = time.monotonic() - started
             t = time.monotonic()
             self.store.apply_batch(

@@ -141,7 +141,7 @@ def run_rate(spark: Any, rate: float, duration: float, *, seed: int = 0, max_lag
 
 
 def run_prefill(spark: Any, n: int, batch: int, *, seed: int = 0, backend: str = "embedded",
-                partitions: int = 1, work: Path | None = None) -> dict[str, Any]:
+                partitions: int = 1, work: Path | None = None, keep_lake: bool = True) -> dict[str, Any]:
     """riverbed's ceiling in events/s: `n` events written first, then the ysb stream takes them in
     micro-batches of `batch` (availableNow); events/s = rows / the micro-batches' own time, the
     first micro-batch (warm-up) excluded, as for the rate source."""
@@ -157,7 +157,7 @@ def run_prefill(spark: Any, n: int, batch: int, *, seed: int = 0, backend: str =
             events = YsbGenerator(seed).events(time.time_ns() // 1_000_000 - 3_600_000, n / 3600, n + batch)
             while chunk := [e.value for e in itertools.islice(events, 50_000)]:
                 log.append_values(topic, chunk)
-        runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed, topic=topic)
+        runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed, topic=topic, keep_lake=keep_lake)
         handle = runner.start_stream(available_now=True, max_records_per_trigger=batch)
         handle.wait()
         progress = [p for p in handle.query.recentProgress if p["numInputRows"]]
@@ -166,7 +166,8 @@ def run_prefill(spark: Any, n: int, batch: int, *, seed: int = 0, backend: str =
     timed = progress[1:]
     rows = sum(p["numInputRows"] for p in timed)
     secs = sum(p["durationMs"]["triggerExecution"] for p in timed) / 1000
-    return {"engine": f"riverbed-{'embedded' if backend == 'embedded' else 'kafka'}", "events": rows,
+    engine = f"riverbed-{'embedded' if backend == 'embedded' else 'kafka'}{'' if keep_lake else '-nolake'}"
+    return {"engine": engine, "events": rows,
             "batch": batch, "micro_batches": len(timed), "seconds": round(secs, 2),
             "events_per_s": round(rows / secs), "windows": rows_out}
 

@@ -52,8 +52,11 @@ def parse(df: DataFrame) -> DataFrame:
     )
 
 
-def build(topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000) -> Pipeline:
-    """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table)."""
+def build(
+    topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000, keep_lake: bool = True
+) -> Pipeline:
+    """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table);
+    `keep_lake=False` skips the lake (YSB itself keeps no master dataset)."""
     cache: dict[int, DataFrame] = {}
 
     def campaigns(spark) -> DataFrame:  # built once per session: 1,000 rows, broadcast to the join
@@ -94,4 +97,5 @@ def build(topic: str = "ad-events", seed: int = 0, lateness_ms: int = 60_000) ->
         lateness_ms=lateness_ms,
         description="Yahoo Streaming Benchmark: views per campaign per 10 s window, with update times",
         value_schema=JSON_DDL,
+        keep_lake=keep_lake if isinstance(keep_lake, bool) else str(keep_lake).lower() != "false",
     )
