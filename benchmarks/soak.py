@@ -338,7 +338,8 @@ def summarize(samples: list[dict[str, Any]], feeders: list[Feeder]) -> dict[str,
                 sorted(s.latency_p50_ms for s in f.handle.history if s.latency_p50_ms is not None), 0.5),
         }
     keys = ["jvm_rss_mb", "driver_rss_mb", "workers_rss_mb"]
-    if all(s.get("jvm_old_gen_after_gc_mb") is not None for s in samples):
+    olds = [s.get("jvm_old_gen_after_gc_mb") for s in samples]
+    if all(v is not None for v in olds) and any(olds):  # all zero: no old-gen collection ran, unknown
         keys.append("jvm_old_gen_after_gc_mb")
     mem = {k: memory_growth(samples, k, end) for k in keys}
     # the JVM's verdict is its live set when measured: RSS grows while the heap expands to -Xmx
