@@ -86,12 +86,10 @@ def table(result: dict[str, Any]) -> str:
 
 
 def plot(result: dict[str, Any], path: Path) -> bool:
-    try:
-        import matplotlib
+    from riverbed.apps.ysb.bench import pyplot, save
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for engine in dict.fromkeys(r["engine"] for r in result["fixed_rates"]):
@@ -102,12 +100,7 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     ax.set_ylabel("YSB window latency p99 (ms)")
     ax.set_yscale("log")
     ax.set_title("YSB: latency vs throughput, same machine, same events")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, ax, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -95,11 +95,17 @@ def read_split(split: LogSplit, fail_on_data_loss: bool, value_schema: str | Non
                     yield batch if struct is None else with_json(batch, struct)
             return
         except RiverbedError as e:
-            if not getattr(e, "transient", False) or time.monotonic() >= deadline:
-                raise
-            _log.warning("the log is unavailable (%s); retrying the read in %.1f s", e, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = wait_out(e, deadline, delay, "the read")
+
+
+def wait_out(error: RiverbedError, deadline: float, delay: float, what: str) -> float:
+    """Re-raise `error` unless it is transient and `deadline` (monotonic) is ahead; else sleep
+    `delay` s and return the next, doubled up to 5 s."""
+    if not getattr(error, "transient", False) or time.monotonic() >= deadline:
+        raise error
+    _log.warning("the log is unavailable (%s); %s retries in %.1f s", error, what, delay)
+    time.sleep(delay)
+    return min(delay * 2, 5.0)
 
 
 def _read_range(log: Log, split: LogSplit, start: int, fail_on_data_loss: bool) -> Iterator[pa.RecordBatch]:
@@ -207,11 +213,7 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             try:
                 return log_bounds(self._log, self.settings.topics)
             except RiverbedError as e:
-                if not getattr(e, "transient", False) or time.monotonic() >= deadline:
-                    raise
-                _log.warning("the log is unavailable (%s); the stream retries in %.1f s", e, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = wait_out(e, deadline, delay, "the stream")
 
     def _latest(self) -> off.Offsets:
         return {t: {str(p): end for p, (_, end) in parts.items()} for t, parts in self._bounds().items()}

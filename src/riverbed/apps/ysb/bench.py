@@ -236,12 +236,8 @@ def _line(r: dict[str, Any]) -> str:
 
 def plot(result: dict[str, Any], path: Path) -> bool:
     """Latency percentiles against throughput as a PNG; False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     runs = sorted(result["fixed_rates"] + result["search"], key=lambda r: r["events_per_s"])
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -251,22 +247,13 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     ax.set_xlabel("throughput (events/s processed)")
     ax.set_ylabel("window latency (ms, last update - window end)")
     ax.set_title("riverbed YSB: latency vs throughput")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, ax, path, legend_size=None)
 
 
 def plot_ramp(result: dict[str, Any], path: Path) -> bool:
     """Each mode's window latency over the ramp as a PNG; False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for r in result["runs"]:
@@ -279,8 +266,26 @@ def plot_ramp(result: dict[str, Any], path: Path) -> bool:
     ax.set_ylabel("window latency (ms)")
     ax.set_yscale("log")
     ax.set_title("riverbed YSB under a ramp: fixed triggers vs a latency target")
+    return save(fig, ax, path)
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save(fig: Any, ax: Any, path: Path, legend_size: int | None = 8) -> bool:
+    """Grid, legend, layout, write `path` as a PNG and free the figure."""
+    plt = pyplot()
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=legend_size)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
