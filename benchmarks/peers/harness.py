@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from riverbed.apps.ysb.generator import YsbGenerator
-from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge
+from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge, paced_run
 from riverbed.errors import InvalidArgument
 from riverbed.log import Log, Record, TopicConfig, open_log
 from riverbed.testing import TansuBroker
@@ -147,10 +147,8 @@ _first_event_ms, _expected, _check = first_event_ms, expected, check  # shared w
 def run_peer(engine: str, rate: float, duration: float, *, seed: int = 0, bootstrap: str | None = None,
              peers_python: str = ".venv-peers/bin/python", partitions: int = 1, max_lag_s: float = 5.0,
              drain_s: float = 30.0) -> dict[str, Any]:
-    """One fixed-rate run of a peer, measured like `riverbed.apps.ysb.bench.run_rate`."""
-    from riverbed.apps.ysb.source import YsbSource
-    from riverbed.connectors import Ingestor
-
+    """One fixed-rate run of a peer, measured like `riverbed.apps.ysb.bench.run_rate` (the same
+    `paced_run`)."""
     with _broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix=f"ysb-{engine}-") as work:
         log = open_log(f"kafka://{bs}")
         try:
@@ -158,28 +156,9 @@ def run_peer(engine: str, rate: float, duration: float, *, seed: int = 0, bootst
             peer = Peer(engine, peers_python, bs, topic, Path(work), YsbGenerator(seed).mapping_rows())
             try:
                 ready_s = peer.wait_ready()
-                ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
-                gen = threading.Thread(target=ingestor.run, args=(YsbSource(rate, seed=seed),),
-                                       kwargs={"duration": duration}, name="ysb-generator", daemon=True)
-                samples: list[tuple[float, int, int]] = []  # (t, written, processed)
-                start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
-                gen.start()
-
-                def sample() -> int:
-                    samples.append((time.monotonic() - t0, ingestor.stats.written, peer.processed))
-                    return samples[-1][2]
-
-                while gen.is_alive():
-                    gen.join(0.5)
-                    sample()
-                stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
-                written = ingestor.stats.written
-                backlog_at_stop = written - sample()
-                peer.expect(written)
-                while (sample() < written and time.monotonic() - stopped < drain_s
-                       and peer.proc.poll() is None):
-                    time.sleep(0.25)
-                drained = time.monotonic() - stopped
+                run = paced_run(log, topic, rate, duration, lambda: peer.processed, seed=seed,
+                                drain_s=drain_s, on_stop=peer.expect, alive=lambda: peer.proc.poll() is None)
+                written = run.written
                 if peer.processed < written:
                     peer.stop()  # not drained in time: take what it has (sustainable is then False)
                 done = peer.finish(timeout=30)
@@ -192,9 +171,9 @@ def run_peer(engine: str, rate: float, duration: float, *, seed: int = 0, bootst
             log.close()
     return {
         "engine": engine,
-        **judge(rate=rate, duration=duration, samples=samples, written=written, processed=processed,
-                backlog_at_stop=backlog_at_stop, drained=drained, rows=rows, start_ms=start_ms,
-                stop_ms=stop_ms, max_lag_s=max_lag_s),
+        **judge(rate=rate, duration=duration, samples=run.samples, written=written, processed=processed,
+                backlog_at_stop=run.backlog_at_stop, drained=run.drained, rows=rows,
+                start_ms=run.start_ms, stop_ms=run.stop_ms, max_lag_s=max_lag_s),
         "micro_batches": None,  # no micro-batches: both peers process record by record
         "driver_peak_rss_mb": done["peak_rss_mb"],  # the peer's one process (its engine runs in it)
         "jvm_peak_rss_mb": None,

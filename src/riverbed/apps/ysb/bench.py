@@ -19,14 +19,13 @@ import resource
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge, percentiles
+from riverbed.apps.ysb.measure import check, expected, first_event_ms, judge, paced_run, percentiles
 
 TOPIC = "ad-events"
 
@@ -74,8 +73,6 @@ def run_rate(spark: Any, rate: float, duration: float, *, seed: int = 0, max_lag
              trigger_ms: int = 1000, latency_target_ms: int | None = None, partitions: int = 1,
              check_counts: bool = True) -> dict[str, Any]:
     """One fixed-rate run: generate for `duration` s while streaming, drain, measure (see measure.judge)."""
-    from riverbed.apps.ysb.source import YsbSource
-    from riverbed.connectors import Ingestor
     from riverbed.log import TopicConfig, open_log
     from riverbed.pipeline.runner import Runner
 
@@ -87,33 +84,19 @@ def run_rate(spark: Any, rate: float, duration: float, *, seed: int = 0, max_lag
             log.ensure_topic(topic, TopicConfig(partitions=partitions))
             runner = Runner("ysb", log=url, home=home, spark=spark, seed=seed, topic=topic)
             handle = runner.start_stream(trigger_ms=trigger_ms, latency_target_ms=latency_target_ms)
-            ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
-            gen = threading.Thread(target=ingestor.run, args=(YsbSource(rate, seed=seed),),
-                                   kwargs={"duration": duration}, name="ysb-generator", daemon=True)
             jpid = jvm_pid(spark)
-            samples: list[tuple[float, int, int]] = []  # (t, written, processed)
             jvm_peak = drv_peak = 0
-            start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
-            gen.start()
 
-            def sample() -> int:
+            def peaks() -> None:
                 nonlocal jvm_peak, drv_peak
-                done = sum(s.records for s in list(handle.history))
-                samples.append((time.monotonic() - t0, ingestor.stats.written, done))
                 jvm_peak = max(jvm_peak, (_rss_kb(jpid) or 0) if jpid else 0)
                 drv_peak = max(drv_peak, _rss_kb(os.getpid()) or 0)
-                return done
 
-            while gen.is_alive():
-                gen.join(0.5)
-                sample()
-            stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
-            written = ingestor.stats.written
-            backlog_at_stop = written - sample()
-            while sample() < written and time.monotonic() - stopped < drain_s:
-                time.sleep(0.25)
-            drained = time.monotonic() - stopped
-            processed = samples[-1][2]
+            run = paced_run(log, topic, rate, duration,
+                            lambda: sum(s.records for s in list(handle.history)),
+                            seed=seed, drain_s=drain_s, on_sample=peaks)
+            written = run.written
+            processed = run.samples[-1][2]
             handle.stop()
             rows = runner.store.rows("ysb_counts")
             correct = wrong = None
@@ -128,9 +111,9 @@ def run_rate(spark: Any, rate: float, duration: float, *, seed: int = 0, max_lag
     return {
         "engine": f"riverbed-{'embedded' if backend == 'embedded' else 'kafka'}",
         "mode": mode,
-        **judge(rate=rate, duration=duration, samples=samples, written=written, processed=processed,
-                backlog_at_stop=backlog_at_stop, drained=drained, rows=rows, start_ms=start_ms,
-                stop_ms=stop_ms, max_lag_s=max_lag_s),
+        **judge(rate=rate, duration=duration, samples=run.samples, written=written,
+                processed=processed, backlog_at_stop=run.backlog_at_stop, drained=run.drained, rows=rows,
+                start_ms=run.start_ms, stop_ms=run.stop_ms, max_lag_s=max_lag_s),
         "correct": correct,
         "wrong_windows": wrong,
         "micro_batches": len(batches),

@@ -13,6 +13,10 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from riverbed.apps.ysb.generator import YsbGenerator, expected_counts
@@ -28,6 +32,55 @@ def percentiles(values: list[int]) -> dict[str, int | None]:
         return {"p50": values[0], "p90": values[0], "p99": values[0]}
     q = statistics.quantiles(values, n=100, method="inclusive")
     return {"p50": round(q[49]), "p90": round(q[89]), "p99": round(q[98])}
+
+
+@dataclass
+class PacedRun:
+    """What one paced run observed, in the form `judge` takes."""
+
+    samples: list[tuple[float, int, int]]  # (t since start, written, processed)
+    written: int
+    backlog_at_stop: int
+    drained: float
+    start_ms: int
+    stop_ms: int
+
+
+def paced_run(
+    log: Any, topic: str, rate: float, duration: float, processed: Callable[[], int], *, seed: int = 0,
+    drain_s: float = 30.0, on_sample: Callable[[], None] | None = None,
+    on_stop: Callable[[int], None] | None = None, alive: Callable[[], bool] = lambda: True,
+) -> PacedRun:
+    """YSB's paced generator appending to `topic` for `duration` s (a thread, as YSB's own), the
+    engine's `processed()` count sampled every 0.5 s, then a drain of up to `drain_s` s (or until
+    `alive()` turns false). `on_stop(written)` is called when the generator stops."""
+    from riverbed.apps.ysb.source import YsbSource
+    from riverbed.connectors import Ingestor
+
+    ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
+    gen = threading.Thread(target=ingestor.run, args=(YsbSource(rate, seed=seed),),
+                           kwargs={"duration": duration}, name="ysb-generator", daemon=True)
+    samples: list[tuple[float, int, int]] = []
+    start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
+    gen.start()
+
+    def sample() -> int:
+        samples.append((time.monotonic() - t0, ingestor.stats.written, processed()))
+        if on_sample is not None:
+            on_sample()
+        return samples[-1][2]
+
+    while gen.is_alive():
+        gen.join(0.5)
+        sample()
+    stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
+    written = ingestor.stats.written
+    backlog_at_stop = written - sample()
+    if on_stop is not None:
+        on_stop(written)
+    while sample() < written and time.monotonic() - stopped < drain_s and alive():
+        time.sleep(0.25)
+    return PacedRun(samples, written, backlog_at_stop, time.monotonic() - stopped, start_ms, stop_ms)
 
 
 def lag_slope(lags: list[tuple[float, float]]) -> float:
