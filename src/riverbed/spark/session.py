@@ -105,6 +105,10 @@ def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, s
         if key == "spark.driver.extraJavaOptions":
             value = f"{log4j} {value}"
         merged[key] = str(value)
+    if master.startswith("local"):  # one JVM: the driver's class path reaches the tasks
+        from riverbed.spark.localfs import spark_conf
+
+        merged.update(spark_conf(merged))
     return merged
 
 
