@@ -8,7 +8,8 @@ Engines: riverbed over the embedded log; riverbed over the Kafka backend (a Tans
 the same Spark query fed by Spark's built-in rate source (the engine's ceiling); Bytewax and
 Quix Streams reading the Tansu broker (benchmarks/peers, their own venv). Two measures:
 - ceiling: N events available at once, events/s taken (Spark engines: rows / micro-batch time,
-  batches of --batch; peers: N / first-to-last processed);
+  batches of --batch; peers: N / first-to-last processed); --rounds runs per engine, interleaved,
+  the median kept, after an untimed warm-up of Spark's JVM;
 - fixed rates: events/s processed and YSB's window latency p50/p99, sustainable or not.
 Prints one JSON object and writes DIR/compare.json, DIR/compare.md (the table, with ratios) and
 DIR/compare.png (latency against throughput per engine).
@@ -33,23 +34,37 @@ def _note(msg: str) -> None:
 
 
 def run(rates: list[float], duration: float, prefill: int, batch: int, peers: list[str],
-        seed: int = 0) -> dict[str, Any]:
+        seed: int = 0, rounds: int = 3) -> dict[str, Any]:
     from harness import run_peer, run_peer_prefill  # benchmarks/peers/harness.py
 
-    from riverbed.apps.ysb.bench import _line, bench_spark, machine, run_prefill, run_rate
+    from riverbed.apps.ysb.bench import (
+        _line,
+        bench_spark,
+        machine,
+        median_run,
+        run_prefill,
+        run_rate,
+        warm_up,
+    )
     from riverbed.apps.ysb.ceiling import run_rate_source, run_rate_source_prefill
 
     spark = bench_spark()
-    run_rate(spark, 2000, 6, seed=seed, check_counts=False)  # warm-up: JIT, first micro-batch
+    warm_up(spark, seed=seed)  # the JVM's JIT: every Spark engine is measured warm
     ceilings: list[dict[str, Any]] = []
     if prefill:
-        ceilings.append(run_prefill(spark, prefill, batch, seed=seed))
-        ceilings.append(run_prefill(spark, prefill, batch, seed=seed, backend="kafka"))
-        ceilings.append(run_rate_source_prefill(spark, prefill, batch, seed=seed))
-        for engine in peers:
-            ceilings.append({"engine": engine, **run_peer_prefill(engine, prefill, seed=seed)})
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for i in range(rounds):  # interleaved, so that drift on the machine hits every engine alike
+            got = [run_prefill(spark, prefill, batch, seed=seed),
+                   run_prefill(spark, prefill, batch, seed=seed, backend="kafka"),
+                   run_rate_source_prefill(spark, prefill, batch, seed=seed)]
+            got += [{"engine": engine, **run_peer_prefill(engine, prefill, seed=seed)} for engine in peers]
+            for c in got:
+                runs.setdefault(c["engine"], []).append(c)
+                _note(f"round {i + 1}/{rounds} ceiling {c['engine']}: {c['events_per_s']:,} events/s")
+        ceilings = [median_run(r) for r in runs.values()]
         for c in ceilings:
-            _note(f"ceiling {c['engine']}: {c['events_per_s']:,} events/s")
+            _note(f"ceiling {c['engine']}: median {c['events_per_s']:,} events/s "
+                  f"of {c['rounds_events_per_s']}")
     fixed: list[dict[str, Any]] = []
     for rate in rates:
         fixed.append(run_rate(spark, rate, duration, seed=seed))
@@ -110,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prefill", type=int, default=1_000_000, help="events for the ceilings (0: skip)")
     p.add_argument("--batch", type=int, default=100_000, help="records per micro-batch for the ceilings")
     p.add_argument("--peers", default=",".join(PEERS), help="peer engines (empty: none)")
+    p.add_argument("--rounds", type=int, default=3, help="ceiling runs per engine, interleaved (median kept)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="bench-out/compare", help="output directory")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     result = run([float(x) for x in a.rates.split(",") if x], a.duration, a.prefill, a.batch,
-                 [x for x in a.peers.split(",") if x], a.seed)
+                 [x for x in a.peers.split(",") if x], a.seed, a.rounds)
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "compare.md").write_text(table(result))
     plot(result, out / "compare.png")

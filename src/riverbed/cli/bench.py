@@ -112,7 +112,7 @@ def _ramp(args: argparse.Namespace, out: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from riverbed.apps.ysb.bench import bench_spark, machine, plot, run_benchmark, run_prefill
+    from riverbed.apps.ysb.bench import bench_spark, machine, plot, run_benchmark, run_prefill, warm_up
     from riverbed.cli._common import note
     from riverbed.timeutil import parse_duration_ms
 
@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return _ramp(args, out)
     if args.prefill:
         spark = bench_spark()
+        warm_up(spark, seed=args.seed, batch=args.batch)
         result = {**run_prefill(spark, args.prefill, args.batch, seed=args.seed, backend=args.backend,
                                 partitions=args.partitions, keep_lake=not args.no_lake),
                   "machine": machine(spark)}
@@ -134,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     result = run_benchmark(
         rates, duration, find_max=search, seed=args.seed, note=note, backend=args.backend,
+        warm_events=100_000 if args.quick else 600_000,
         partitions=args.partitions, trigger_ms=parse_duration_ms(args.trigger),
         latency_target_ms=parse_duration_ms(args.latency_target) if args.latency_target else None)
     (out / "ysb.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -46,26 +46,59 @@ class PacedRun:
     stop_ms: int
 
 
+def _generate(url: str, topic: str, rate: float, duration: float, seed: int, written: Any, ready: Any,
+              go: Any) -> None:
+    """The generator process: YSB events at `rate`/s for `duration` s into `topic` of the log at
+    `url`; `written` (a shared counter) follows the records acknowledged."""
+    from riverbed.apps.ysb.source import YsbSource
+    from riverbed.connectors import Ingestor
+    from riverbed.log import open_log
+
+    with open_log(url) as log:
+        ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
+        done = threading.Event()
+
+        def report() -> None:
+            while not done.wait(0.05):
+                written.value = ingestor.stats.written
+
+        reporter = threading.Thread(target=report, daemon=True)
+        ready.set()
+        go.wait()
+        reporter.start()
+        try:
+            ingestor.run(YsbSource(rate, seed=seed), duration=duration)
+        finally:
+            done.set()
+            reporter.join()
+            written.value = ingestor.stats.written
+
+
 def paced_run(
     log: Any, topic: str, rate: float, duration: float, processed: Callable[[], int], *, seed: int = 0,
     drain_s: float = 30.0, on_sample: Callable[[], None] | None = None,
     on_stop: Callable[[int], None] | None = None, alive: Callable[[], bool] = lambda: True,
 ) -> PacedRun:
-    """YSB's paced generator appending to `topic` for `duration` s (a thread, as YSB's own), the
-    engine's `processed()` count sampled every 0.5 s, then a drain of up to `drain_s` s (or until
-    `alive()` turns false). `on_stop(written)` is called when the generator stops."""
-    from riverbed.apps.ysb.source import YsbSource
-    from riverbed.connectors import Ingestor
+    """YSB's paced generator appending to `topic` for `duration` s, in a process of its own (as
+    YSB's is, and so that it takes no interpreter time from an engine's driver), the engine's
+    `processed()` count sampled every 0.5 s, then a drain of up to `drain_s` s (or until `alive()`
+    turns false). `on_stop(written)` is called when the generator stops."""
+    import multiprocessing
 
-    ingestor = Ingestor(log, topic, batch_size=max(100, int(rate / 20)), linger_ms=50)
-    gen = threading.Thread(target=ingestor.run, args=(YsbSource(rate, seed=seed),),
-                           kwargs={"duration": duration}, name="ysb-generator", daemon=True)
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds a JVM gateway
+    written, ready, go = ctx.Value("q", 0), ctx.Event(), ctx.Event()
+    gen = ctx.Process(target=_generate, args=(log.url, topic, rate, duration, seed, written, ready, go),
+                      name="ysb-generator", daemon=True)
+    gen.start()
+    if not ready.wait(60):
+        gen.kill()
+        raise RuntimeError("the YSB generator process did not start within 60 s")
     samples: list[tuple[float, int, int]] = []
     start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
-    gen.start()
+    go.set()
 
     def sample() -> int:
-        samples.append((time.monotonic() - t0, ingestor.stats.written, processed()))
+        samples.append((time.monotonic() - t0, written.value, processed()))
         if on_sample is not None:
             on_sample()
         return samples[-1][2]
@@ -73,14 +106,16 @@ def paced_run(
     while gen.is_alive():
         gen.join(0.5)
         sample()
+    if gen.exitcode != 0:
+        raise RuntimeError(f"the YSB generator process failed (exit code {gen.exitcode})")
     stop_ms, stopped = time.time_ns() // 1_000_000, time.monotonic()
-    written = ingestor.stats.written
-    backlog_at_stop = written - sample()
+    total = written.value
+    backlog_at_stop = total - sample()
     if on_stop is not None:
-        on_stop(written)
-    while sample() < written and time.monotonic() - stopped < drain_s and alive():
+        on_stop(total)
+    while sample() < total and time.monotonic() - stopped < drain_s and alive():
         time.sleep(0.25)
-    return PacedRun(samples, written, backlog_at_stop, time.monotonic() - stopped, start_ms, stop_ms)
+    return PacedRun(samples, total, backlog_at_stop, time.monotonic() - stopped, start_ms, stop_ms)
 
 
 def lag_slope(lags: list[tuple[float, float]]) -> float:
