@@ -94,3 +94,57 @@ def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
     assert all(before <= r["updated_ms"] <= after for r in rows)
     # every key is touched by the last micro-batch: its stamp is the latest commit, not the first
     assert len({r["updated_ms"] for r in rows}) == 1 and len(handle.history) == 3
+
+
+def test_a_failed_lake_write_leaves_the_batch_to_the_restart(spark, tmp_path: Path, monkeypatch) -> None:
+    """The lake write comes before the store commit: when it fails, the query stops with nothing of
+    that micro-batch in the store; the restart replays it, and the store and the lake hold every
+    record once."""
+    from pyspark.sql import functions as F
+
+    import riverbed.pipeline.stream as stream
+
+    url = f"embedded://{tmp_path / 'log'}"
+    with open_log(url) as log:
+        log.create_topic("ev", TopicConfig(partitions=1))
+        log.append_values("ev", [json.dumps({"k": f"k{i % 3}", "t": MIDNIGHT + i}).encode()
+                                 for i in range(30)])
+
+    def parse(df):
+        j = F.from_json(F.col("value").cast("string"), "k string, t long")
+        return df.select("topic", "partition", "offset", j["k"].alias("k"),
+                         F.timestamp_millis(j["t"]).alias("time"), F.lit(None).cast("string").alias("error"),
+                         F.col("value").alias("raw"))
+
+    p = Pipeline(
+        name="redo", topics=["ev"], parse=parse,
+        transform=lambda df: {"per_k": df.groupBy("k").agg(F.count(F.lit(1)).alias("n"))},
+        outputs=[Output("per_k", keys=["k"], measures={"n": "sum"})],
+    )
+    real_write, calls = stream.write_lake, []
+
+    def failing_second(*args, **kwargs):
+        calls.append(args[4])  # the batch id
+        if len(calls) == 2:
+            raise OSError("disk gone (test)")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "write_lake", failing_second)
+    runner = Runner(p, log=url, home=tmp_path, spark=spark)
+    handle = runner.start_stream(available_now=True, max_records_per_trigger=10)
+    with pytest.raises(Exception, match="riverbed-redo failed") as failed:
+        handle.wait(300)
+    assert "disk gone (test)" in str(failed.value.__cause__)  # Spark's error, with the Python traceback
+    assert runner.store.last_batch("redo") == 0  # batch 1 never reached the store
+    per_k = lambda: sorted((r["k"], r["n"]) for r in runner.store.rows("per_k"))  # noqa: E731
+    assert per_k() == [("k0", 4), ("k1", 3), ("k2", 3)]  # batch 0's 10 records
+
+    handle = Runner(p, log=url, home=tmp_path, spark=spark).start_stream(
+        available_now=True, max_records_per_trigger=10)
+    handle.wait(300)
+    assert calls == [0, 1, 1, 2]  # batch 1 written again when Spark replays it
+    assert [s.batch_id for s in handle.history] == [1, 2] and not handle.history[0].skipped
+    assert per_k() == [("k0", 10), ("k1", 10), ("k2", 10)]
+    lake = spark.read.parquet(str(tmp_path / "lake" / "redo"))
+    assert lake.count() == 30 and lake.select("offset").distinct().count() == 30
+    assert sorted(r["batch_id"] for r in lake.select("batch_id").distinct().collect()) == [0, 1, 2]
