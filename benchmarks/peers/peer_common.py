@@ -17,6 +17,21 @@ import threading
 import time
 from pathlib import Path
 
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. /proc's VmHWM, not getrusage's ru_maxrss: on Linux a
+    child started by fork + exec inherits its parent's high-water mark in ru_maxrss, which made
+    every peer report the harness's size."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
 WINDOW_MS = 10_000
 
 
@@ -117,7 +132,7 @@ class Tracker:
                 f.write(json.dumps({"campaign_id": campaign, "window_start": start,
                                     "window_end": start + WINDOW_MS, "count": count,
                                     "updated_ms": updated}) + "\n")
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+        peak_mb = peak_rss_mb()
         print("DONE " + json.dumps({
             "engine": engine, "consumed": self.consumed, "processed": self.processed,
             "first_ms": self.first_ms, "last_ms": self.last_ms or now_ms(), "windows": len(self.rows),

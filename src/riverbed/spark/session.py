@@ -38,7 +38,8 @@ BASE_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
     # a micro-batch is cached for the few jobs that read it, then dropped: building the cache
-    # uncompressed is ~10% faster per micro-batch (YSB, 100k events) for short-lived memory
+    # uncompressed is ~10% faster per micro-batch (YSB, 100k events) for short-lived memory (a
+    # batch job's cache of a whole dataset takes more memory too, and spills to disk sooner)
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 

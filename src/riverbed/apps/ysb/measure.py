@@ -90,9 +90,11 @@ def paced_run(
     gen = ctx.Process(target=_generate, args=(log.url, topic, rate, duration, seed, written, ready, go),
                       name="ysb-generator", daemon=True)
     gen.start()
-    if not ready.wait(60):
-        gen.kill()
-        raise RuntimeError("the YSB generator process did not start within 60 s")
+    deadline = time.monotonic() + 60
+    while not ready.wait(0.2):
+        if not gen.is_alive() or time.monotonic() > deadline:
+            gen.kill()
+            raise RuntimeError(f"the YSB generator process did not start (exit code {gen.exitcode})")
     samples: list[tuple[float, int, int]] = []
     start_ms, t0 = time.time_ns() // 1_000_000, time.monotonic()
     go.set()
