@@ -81,6 +81,12 @@ def test_no_javac_means_hadoops_own_classes(monkeypatch) -> None:
     assert conf["spark.driver.extraClassPath"] == f"/opt/extra.jar{os.pathsep}/x/riverbed-localfs.jar"
     assert conf["spark.hadoop.fs.file.impl"] == localfs.FS_CLASS
     assert localfs.spark_conf({"spark.hadoop.fs.file.impl": "org.example.Fs"}) == {}  # the user's choice wins
+
+    def no_temp_dir() -> Path:
+        raise PermissionError("/tmp is read-only (test)")
+
+    monkeypatch.setattr(localfs, "build_jar", no_temp_dir)
+    assert localfs.spark_conf({}) == {}  # Spark still starts, with Hadoop's classes
     monkeypatch.setenv(localfs.ENV_DISABLE, "0")
     assert localfs.spark_conf({}) == {}
 

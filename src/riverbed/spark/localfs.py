@@ -77,7 +77,11 @@ def spark_conf(existing: dict[str, str]) -> dict[str, str]:
     disabled by RIVERBED_NIO_LOCALFS=0, or when `existing` already chooses a `file:` class)."""
     if os.environ.get(ENV_DISABLE, "1") == "0" or "spark.hadoop.fs.file.impl" in existing:
         return {}
-    jar = build_jar()
+    try:
+        jar = build_jar()
+    except OSError as e:  # e.g. no writable temp directory: Spark still starts, with Hadoop's classes
+        _log.warning("could not build riverbed's local file system jar (%s); using Hadoop's", e)
+        jar = None
     if jar is None:
         _log.info("no javac: Hadoop's stock local file system (a process per chmod) is used")
         return {}
