@@ -1,4 +1,4 @@
-"""The Yahoo Streaming Benchmark run on riverbed: at each input rate, a paced generator thread
+"""The Yahoo Streaming Benchmark run on riverbed: at each input rate, a paced generator process
 appends YSB events to an embedded log while the ysb pipeline streams with its default trigger.
 
 Per rate: events/s processed, YSB's window latency (updated_ms of a window's last update minus the
