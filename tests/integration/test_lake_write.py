@@ -63,7 +63,8 @@ def test_replays_replace_and_midnight_splits(spark, tmp_path: Path) -> None:
     assert not list((root / "_staging").glob("*"))
 
 
-def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
+def per_key_counts(tmp_path: Path, name: str, stamp: str | None = None) -> tuple[str, Pipeline]:
+    """An embedded log with 30 JSON records over keys k0..k2, and a pipeline counting them per key."""
     from pyspark.sql import functions as F
 
     url = f"embedded://{tmp_path / 'log'}"
@@ -78,11 +79,15 @@ def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
                          F.timestamp_millis(j["t"]).alias("time"), F.lit(None).cast("string").alias("error"),
                          F.col("value").alias("raw"))
 
-    p = Pipeline(
-        name="stamped", topics=["ev"], parse=parse,
+    return url, Pipeline(
+        name=name, topics=["ev"], parse=parse,
         transform=lambda df: {"per_k": df.groupBy("k").agg(F.count(F.lit(1)).alias("n"))},
-        outputs=[Output("per_k", keys=["k"], measures={"n": "sum"}, stamp="updated_ms")],
+        outputs=[Output("per_k", keys=["k"], measures={"n": "sum"}, stamp=stamp)],
     )
+
+
+def test_stamp_column_holds_the_commit_time(spark, tmp_path: Path) -> None:
+    url, p = per_key_counts(tmp_path, "stamped", stamp="updated_ms")
     before = time.time_ns() // 1_000_000
     runner = Runner(p, log=url, home=tmp_path, spark=spark)
     handle = runner.start_stream(available_now=True, max_records_per_trigger=10)
@@ -100,27 +105,9 @@ def test_a_failed_lake_write_leaves_the_batch_to_the_restart(spark, tmp_path: Pa
     """The lake write comes before the store commit: when it fails, the query stops with nothing of
     that micro-batch in the store; the restart replays it, and the store and the lake hold every
     record once."""
-    from pyspark.sql import functions as F
-
     import riverbed.pipeline.stream as stream
 
-    url = f"embedded://{tmp_path / 'log'}"
-    with open_log(url) as log:
-        log.create_topic("ev", TopicConfig(partitions=1))
-        log.append_values("ev", [json.dumps({"k": f"k{i % 3}", "t": MIDNIGHT + i}).encode()
-                                 for i in range(30)])
-
-    def parse(df):
-        j = F.from_json(F.col("value").cast("string"), "k string, t long")
-        return df.select("topic", "partition", "offset", j["k"].alias("k"),
-                         F.timestamp_millis(j["t"]).alias("time"), F.lit(None).cast("string").alias("error"),
-                         F.col("value").alias("raw"))
-
-    p = Pipeline(
-        name="redo", topics=["ev"], parse=parse,
-        transform=lambda df: {"per_k": df.groupBy("k").agg(F.count(F.lit(1)).alias("n"))},
-        outputs=[Output("per_k", keys=["k"], measures={"n": "sum"})],
-    )
+    url, p = per_key_counts(tmp_path, "redo")
     real_write, calls = stream.write_lake, []
 
     def failing_second(*args, **kwargs):
