@@ -1,8 +1,10 @@
 """The lake write of a micro-batch: one directory per date and batch, replays replace their own
-files, a batch spanning midnight is split by date; and a store output's commit-time stamp."""
+files, a batch spanning midnight is split by date; a store output's commit-time stamp; and the
+settings micro-batches run with."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -135,3 +137,34 @@ def test_a_failed_lake_write_leaves_the_batch_to_the_restart(spark, tmp_path: Pa
     lake = spark.read.parquet(str(tmp_path / "lake" / "redo"))
     assert lake.count() == 30 and lake.select("offset").distinct().count() == 30
     assert sorted(r["batch_id"] for r in lake.select("batch_id").distinct().collect()) == [0, 1, 2]
+
+
+def test_micro_batches_run_without_adaptive_execution(spark, tmp_path: Path) -> None:
+    """Each query's micro-batches run in Spark's clone of the session with AQE off and at most one
+    shuffle partition per core; the user's session keeps its settings; the opt-out keeps AQE."""
+    from riverbed.spark.session import MICROBATCH_ADAPTIVE
+
+    def settings_seen(name: str) -> list[tuple[str, int]]:
+        url, p = per_key_counts(tmp_path / name, name)
+        seen: list[tuple[str, int]] = []
+        p = dataclasses.replace(p, foreach_batch=lambda df, _: seen.append(
+            (df.sparkSession.conf.get("spark.sql.adaptive.enabled"),
+             int(df.sparkSession.conf.get("spark.sql.shuffle.partitions")))))
+        runner = Runner(p, log=url, home=tmp_path / name, spark=spark)
+        runner.start_stream(available_now=True, max_records_per_trigger=10).wait(300)
+        assert sorted((r["k"], r["n"]) for r in runner.store.rows("per_k")) == [
+            ("k0", 10), ("k1", 10), ("k2", 10)]
+        return seen
+
+    cores = spark.sparkContext.defaultParallelism
+    outer = (spark.conf.get("spark.sql.adaptive.enabled"), spark.conf.get("spark.sql.shuffle.partitions"))
+    spark.conf.set("spark.sql.shuffle.partitions", str(cores * 8))
+    try:
+        assert settings_seen("tuned") == [("false", cores)] * 3
+        assert spark.conf.get("spark.sql.adaptive.enabled") == outer[0] == "true"
+        assert spark.conf.get("spark.sql.shuffle.partitions") == str(cores * 8)
+        spark.conf.set(MICROBATCH_ADAPTIVE, "true")
+        assert settings_seen("adaptive") == [("true", cores * 8)] * 3
+    finally:
+        spark.conf.unset(MICROBATCH_ADAPTIVE)
+        spark.conf.set("spark.sql.shuffle.partitions", outer[1])

@@ -116,6 +116,27 @@ def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, s
     return merged
 
 
+#: Set to "true" to keep adaptive query execution in streaming micro-batches (see `tune_microbatch`).
+MICROBATCH_ADAPTIVE = "spark.riverbed.microbatch.adaptive"
+
+
+def tune_microbatch(session: SparkSession) -> None:
+    """Settings for the session a streaming query's micro-batches run in (Spark clones one per query).
+
+    Adaptive execution goes off: it plans and runs every shuffle stage as a job of its own, a fixed
+    ~0.1 s per micro-batch that small batches never win back (YSB: 65,600 -> 71,900 events/s).
+    Shuffle partitions are capped at the default parallelism, as AQE's coalescing would have done.
+    `spark.riverbed.microbatch.adaptive=true` keeps the session's own settings.
+    """
+    conf = session.conf
+    if (conf.get(MICROBATCH_ADAPTIVE, "false") or "").lower() == "true":
+        return
+    conf.set("spark.sql.adaptive.enabled", "false")
+    cores = max(session.sparkContext.defaultParallelism, 1)
+    if int(conf.get("spark.sql.shuffle.partitions") or cores) > cores:
+        conf.set("spark.sql.shuffle.partitions", str(cores))
+
+
 def package_zip() -> Path:
     """A zip of the installed `riverbed` package for executors, built once per content hash."""
     import riverbed

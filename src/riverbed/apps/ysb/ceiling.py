@@ -54,6 +54,9 @@ class _Sink:
     def __call__(self, df: Any, batch_id: int) -> None:
         from pyspark.sql import functions as F
 
+        from riverbed.spark.session import tune_microbatch
+
+        tune_microbatch(df.sparkSession)  # riverbed's micro-batch settings: the same engine for both
         parsed = self.parse(df).persist()
         try:
             n = parsed.count()
