@@ -1,6 +1,6 @@
 """The Yahoo Streaming Benchmark query as a riverbed pipeline: keep `view` events, project
-(ad_id, event_time), join ad -> campaign (a broadcast of the generator's 1,000-row table for the
-same seed, instead of YSB's Redis), count per campaign per 10 s tumbling event-time window.
+(ad_id, event_time), look up ad -> campaign (the generator's 1,000-row table for the same seed, as a
+literal map instead of YSB's Redis), count per campaign per 10 s tumbling event-time window.
 
 Output (serving store table):
     ysb_counts  campaign_id, window_start, window_end, count (merged "sum"),
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from riverbed.pipeline.definition import Output, Pipeline
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 FIELDS = ("user_id", "page_id", "ad_id", "ad_type", "event_type", "event_time", "ip_address")
 JSON_DDL = ", ".join(f"{f} string" for f in FIELDS)
@@ -57,29 +57,30 @@ def build(
 ) -> Pipeline:
     """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table);
     `keep_lake=False` skips the lake (YSB itself keeps no master dataset)."""
-    cache: dict[int, DataFrame] = {}
+    lookup: list[Column] = []  # the ad -> campaign map as a Spark literal, built on first use
 
-    def campaigns(spark) -> DataFrame:  # built once per session: 1,000 rows, broadcast to the join
-        key = id(spark)
-        if key not in cache:
+    def campaign_of(ad_id: Column) -> Column:
+        from pyspark.sql import functions as F
+
+        if not lookup:
             from riverbed.apps.ysb.generator import YsbGenerator
 
-            cache.clear()
-            rows = YsbGenerator(seed).mapping_rows()
-            cache[key] = spark.createDataFrame(rows, "ad_id string, campaign_id string")
-        return cache[key]
+            pairs = YsbGenerator(seed).mapping_rows()
+            lookup.append(F.create_map(*[F.lit(x) for pair in pairs for x in pair]))
+        return F.element_at(lookup[0], ad_id)
 
     def transform(df: DataFrame) -> dict[str, DataFrame]:
         from pyspark.sql import functions as F
 
-        # Count per (ad, window) first, then join the few hundred (ad, window) rows with the
-        # campaign table and add up per campaign: the join costs per ad, not per event. (A
-        # per-event lookup in a constant map is a linear search in Spark; the join is a hash probe.)
+        # Count per (ad, window) first, then look the campaign up for the few thousand (ad, window)
+        # rows and add up per campaign: the lookup costs per ad, not per event (a lookup in a
+        # literal map scans it). A broadcast join of the 1,000-row table instead costs a broadcast
+        # job in every micro-batch, ~0.15 s whatever the batch size.
         per_ad = (df.where(F.col("event_type") == "view")
                   .groupBy("ad_id", F.window("event_time", "10 seconds").alias("w"))
                   .agg(F.count(F.lit(1)).alias("n")))
         counts = (
-            per_ad.join(F.broadcast(campaigns(df.sparkSession)), "ad_id")
+            per_ad.select(campaign_of(F.col("ad_id")).alias("campaign_id"), "w", "n")
             .groupBy("campaign_id", "w").agg(F.sum("n").alias("count"))
             .select("campaign_id", F.col("w.start").alias("window_start"), F.col("w.end").alias("window_end"),
                     "count")
