@@ -41,15 +41,17 @@ def store_spec(output: Output, df: DataFrame) -> OutputSpec:
 
 def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
     """The DataFrame's rows as tuples, timestamps as epoch ms (never local-time datetimes)."""
-    from pyspark.sql import functions as F
+    from riverbed.spark.columns import reusable
 
-    cols = [
-        F.unix_millis(F.col(f.name)).alias(f.name)
-        if f.dataType.simpleString().startswith("timestamp")
-        else F.col(f.name)
-        for f in df.schema.fields
-    ]
-    table = df.select(*cols).toArrow()
+    def columns() -> list[Any]:
+        from pyspark.sql import functions as F
+
+        return [F.unix_millis(F.col(f.name)).alias(f.name)
+                if f.dataType.simpleString().startswith("timestamp") else F.col(f.name)
+                for f in schema.fields]
+
+    schema = df.schema
+    table = df.select(*reusable(("riverbed.collect_rows", schema.json()), columns)).toArrow()
     return list(zip(*(c.to_pylist() for c in table.columns), strict=True)) if table.num_rows else []
 
 

@@ -122,48 +122,39 @@ class BatchProcessor:
 
         if obs is None and not self.p.keep_lake:
             return  # a replay, and no lake to rewrite
-        et = F.col(self.p.event_time)
+        x = self._exprs()
         if obs is not None:
-            good_t = F.when(F.col("error").isNull(), F.unix_millis(et))
-            flagged = flagged.observe(
-                obs,
-                F.count(F.lit(1)).alias("n"),
-                F.sum(F.when(F.col("error").isNotNull(), 1).otherwise(0)).alias("bad"),
-                F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
-                F.min(good_t).alias("min_t"),
-                F.max(good_t).alias("max_t"),
-            )
+            flagged = flagged.observe(obs, *x["figures"])
             span = lambda: (obs.get.get("min_t"), obs.get.get("max_t"))  # noqa: E731
         else:  # a replay: the figures were counted when the batch was first applied
-            row = flagged.where(F.col("error").isNull()).agg(
-                F.min(F.unix_millis(et)).alias("lo"), F.max(F.unix_millis(et)).alias("hi")).collect()[0]
+            row = flagged.where(x["ok"]).agg(
+                F.min(x["et_ms"]).alias("lo"), F.max(x["et_ms"]).alias("hi")).collect()[0]
             span = lambda: (row["lo"], row["hi"])  # noqa: E731
         if not self.p.keep_lake:  # a speed-layer-only pipeline: count (and cache) in one job, no files
             flagged.write.format("noop").mode("overwrite").save()
             return
-        good = flagged.where(F.col("error").isNull()).drop("error", "raw", "reason")
+        good = flagged.where(x["ok"]).drop("error", "raw", "reason")
         write_lake(good, self.home, self.p.name, self.p.event_time, batch_id, span=span)
+
+    def _exprs(self) -> dict[str, Any]:
+        """The micro-batch's constant expressions, built once per JVM (`riverbed.spark.columns`)."""
+        from riverbed.spark.columns import reusable
+
+        return reusable(("riverbed.stream", self.p.event_time), lambda: _stream_exprs(self.p.event_time))
 
     def _flag(self, df: DataFrame, watermark: int | None) -> DataFrame:
         """Parse the batch and add `reason`: the parse error, or why the record is late, or null."""
         from pyspark.sql import functions as F
 
-        et = F.col(self.p.event_time)
-        late_cond = F.lit(False) if watermark is None else (F.unix_millis(et) < F.lit(watermark))
+        x = self._exprs()
+        if watermark is None:
+            return self.p.parse(df).withColumn("reason", x["error"])
+        late = F.concat(x["late_prefix"], x["et_text"], F.lit(f" is behind the watermark {iso(watermark)}"))
         return self.p.parse(df).withColumn(
-            "reason",
-            F.when(F.col("error").isNotNull(), F.col("error")).when(
-                late_cond,
-                F.concat(
-                    F.lit("late: event time "), F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
-                    F.lit(f" is behind the watermark {iso(watermark)}"),
-                ),
-            ),
-        )
+            "reason", F.when(x["bad"], x["error"]).when(x["et_ms"] < F.lit(watermark), late))
 
     def _process(self, df: DataFrame, batch_id: int) -> None:
         from pyspark.sql import Observation
-        from pyspark.sql import functions as F
 
         started = time.monotonic()
         stats = BatchStats(batch_id)
@@ -175,9 +166,9 @@ class BatchProcessor:
         # timestamps (a record's timestamp is its append time unless the producer set one), observed
         # on the source rows, since `parse` need not keep the column; counted by the first job
         ages = Observation(f"riverbed-{self.p.name}-{batch_id}-ages")
-        if "timestamp" in df.columns:
-            df = df.observe(ages, F.percentile_approx(
-                F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000).alias("ts_q"))
+        timed = "timestamp" in df.columns
+        if timed:
+            df = df.observe(ages, self._exprs()["ages"])
         flagged = self._flag(df, watermark).persist()
         try:
             if last is not None and batch_id <= last:
@@ -194,7 +185,7 @@ class BatchProcessor:
             self._write_lake(flagged, batch_id, obs)
             stats.phases["lake"] = time.monotonic() - t
             t = time.monotonic()
-            on_time = flagged.where(F.col("reason").isNull()).drop("error", "raw", "reason")
+            on_time = flagged.where(self._exprs()["on_time"]).drop("error", "raw", "reason")
             rows = self._outputs(on_time, batch_id)
             stats.phases["outputs"] = time.monotonic() - t
             row = obs.get
@@ -203,7 +194,7 @@ class BatchProcessor:
             stats.parsed = stats.records - stats.bad
             if stats.bad or stats.late:
                 t = time.monotonic()
-                bad_rows = flagged.where(F.col("reason").isNotNull()).drop("error")
+                bad_rows = flagged.where(~self._exprs()["on_time"]).drop("error")
                 write_dead_letters(bad_rows.withColumnRenamed("reason", "error"), self.log_url,
                                    f"pipeline:{self.p.name}")
                 stats.phases["dead_letters"] = time.monotonic() - t
@@ -218,7 +209,7 @@ class BatchProcessor:
             stats.watermark_ms = None if new_max is None else new_max - self.p.lateness_ms
             now = time.time_ns() // 1_000_000
             stamp_rows(self.p.outputs, rows, now)
-            ts_q = ages.get.get("ts_q") if "timestamp" in df.columns else None
+            ts_q = ages.get.get("ts_q") if timed else None
             if ts_q:
                 stats.latency_p50_ms, stats.latency_p99_ms = (now - q for q in ts_q)
             stats.seconds = time.monotonic() - started
@@ -235,6 +226,30 @@ class BatchProcessor:
             d = self.controller.after_batch(stats.records, stats.seconds, stats.latency_p99_ms, started)
             stats.pause_ms, stats.max_records = d.pause_ms, d.max_records
         self.history.append(stats)
+
+
+def _stream_exprs(event_time: str) -> dict[str, Any]:
+    """Expressions every micro-batch of a pipeline with this event-time column uses."""
+    from pyspark.sql import functions as F
+
+    et = F.col(event_time)
+    et_ms, error = F.unix_millis(et), F.col("error")
+    good_t = F.when(error.isNull(), et_ms)
+    return {
+        "et_ms": et_ms, "error": error, "ok": error.isNull(), "bad": error.isNotNull(),
+        "on_time": F.col("reason").isNull(),
+        "late_prefix": F.lit("late: event time "),
+        "et_text": F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
+        "figures": [  # observed on the batch's first job: counts and the event-time span
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.when(error.isNotNull(), 1).otherwise(0)).alias("bad"),
+            F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
+            F.min(good_t).alias("min_t"), F.max(good_t).alias("max_t"),
+        ],
+        # how old the records are in the log when their effect lands: p50 and p1 of append times
+        "ages": F.percentile_approx(
+            F.unix_millis("timestamp"), F.array(F.lit(0.5), F.lit(0.01)), 1000).alias("ts_q"),
+    }
 
 
 def start_stream(

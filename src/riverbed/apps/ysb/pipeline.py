@@ -10,7 +10,7 @@ YSB's latency of a window is updated_ms - window_end, in ms (its last update aft
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from riverbed.pipeline.definition import Output, Pipeline
 
@@ -21,18 +21,14 @@ FIELDS = ("user_id", "page_id", "ad_id", "ad_type", "event_type", "event_time", 
 JSON_DDL = ", ".join(f"{f} string" for f in FIELDS)
 
 
-def parse(df: DataFrame) -> DataFrame:
-    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw).
-
-    Reads the `json` column when the log source decoded the values (the pipeline's value_schema),
-    else decodes them here with from_json."""
+def _parse_columns(decoded: bool) -> tuple[list[Column], list[Column]]:
+    """The parse's two projections (see `parse`), built once per JVM (`riverbed.spark.columns`)."""
     from pyspark.sql import functions as F
 
     raw = F.col("value").cast("string")
-    decoded = "json" in df.columns
-    e = df.select("topic", "partition", "offset", raw.alias("raw"),
-                  F.col("json").alias("e") if decoded else F.from_json(raw, JSON_DDL).alias("e"),
-                  F.col("json_error").alias("je") if decoded else F.lit(None).cast("string").alias("je"))
+    first = [F.col("topic"), F.col("partition"), F.col("offset"), raw.alias("raw"),
+             F.col("json").alias("e") if decoded else F.from_json(raw, JSON_DDL).alias("e"),
+             F.col("json_error").alias("je") if decoded else F.lit(None).cast("string").alias("je")]
     ms = F.col("e.event_time").try_cast("bigint")
     missing = [F.when(F.col(f"e.{f}").isNull(), F.lit(f)) for f in ("ad_id", "event_type", "event_time")]
     error = (
@@ -44,12 +40,43 @@ def parse(df: DataFrame) -> DataFrame:
               F.concat(F.lit("ysb: missing field(s) "), F.concat_ws(",", *missing)))
         .when(ms.isNull(), F.concat(F.lit("ysb: event_time is not epoch ms: "), F.col("e.event_time")))
     )
-    return e.select(
-        "topic", "partition", "offset",
-        *[F.col(f"e.{f}").alias(f) for f in FIELDS if f != "event_time"],
-        F.timestamp_millis(ms).alias("event_time"),
-        error.alias("error"), "raw",
-    )
+    second = [F.col("topic"), F.col("partition"), F.col("offset"),
+              *[F.col(f"e.{f}").alias(f) for f in FIELDS if f != "event_time"],
+              F.timestamp_millis(ms).alias("event_time"), error.alias("error"), F.col("raw")]
+    return first, second
+
+
+def parse(df: DataFrame) -> DataFrame:
+    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw).
+
+    Reads the `json` column when the log source decoded the values (the pipeline's value_schema),
+    else decodes them here with from_json."""
+    from riverbed.spark.columns import reusable
+
+    decoded = "json" in df.columns
+    first, second = reusable(("ysb.parse", decoded), lambda: _parse_columns(decoded))
+    return df.select(*first).select(*second)
+
+
+def _count_columns(seed: int) -> dict[str, Any]:
+    """The transform's expressions (see `build`), built once per JVM and seed."""
+    from pyspark.sql import functions as F
+
+    from riverbed.apps.ysb.generator import YsbGenerator
+
+    pairs = YsbGenerator(seed).mapping_rows()
+    quote = lambda x: "'" + x.replace("\\", "\\\\").replace("'", "\\'") + "'"  # noqa: E731
+    quoted = ", ".join(quote(x) for pair in pairs for x in pair)
+    campaigns = F.expr(f"map({quoted})")  # one call, where create_map(lit, ...) makes 2,000 objects
+    return {
+        "view": F.col("event_type") == "view", "ad_id": F.col("ad_id"),
+        "window": F.window("event_time", "10 seconds").alias("w"), "n": F.count(F.lit(1)).alias("n"),
+        "campaign": F.element_at(campaigns, F.col("ad_id")).alias("campaign_id"),
+        "w": F.col("w"), "per_ad": F.col("n"), "campaign_id": F.col("campaign_id"),
+        "count": F.sum("n").alias("count"),
+        "out": [F.col("campaign_id"), F.col("w.start").alias("window_start"),
+                F.col("w.end").alias("window_end"), F.col("count")],
+    }
 
 
 def build(
@@ -57,34 +84,17 @@ def build(
 ) -> Pipeline:
     """The YSB pipeline over `topic`; `seed` must be the generator's (it fixes the ad -> campaign table);
     `keep_lake=False` skips the lake (YSB itself keeps no master dataset)."""
-    lookup: list[Column] = []  # the ad -> campaign map as a Spark literal, built on first use
-
-    def campaign_of(ad_id: Column) -> Column:
-        from pyspark.sql import functions as F
-
-        if not lookup:
-            from riverbed.apps.ysb.generator import YsbGenerator
-
-            pairs = YsbGenerator(seed).mapping_rows()
-            lookup.append(F.create_map(*[F.lit(x) for pair in pairs for x in pair]))
-        return F.element_at(lookup[0], ad_id)
-
     def transform(df: DataFrame) -> dict[str, DataFrame]:
-        from pyspark.sql import functions as F
+        from riverbed.spark.columns import reusable
 
+        c = reusable(("ysb.transform", seed), lambda: _count_columns(seed))
         # Count per (ad, window) first, then look the campaign up for the few thousand (ad, window)
         # rows and add up per campaign: the lookup costs per ad, not per event (a lookup in a
         # literal map scans it). A broadcast join of the 1,000-row table instead costs a broadcast
         # job in every micro-batch, ~0.15 s whatever the batch size.
-        per_ad = (df.where(F.col("event_type") == "view")
-                  .groupBy("ad_id", F.window("event_time", "10 seconds").alias("w"))
-                  .agg(F.count(F.lit(1)).alias("n")))
-        counts = (
-            per_ad.select(campaign_of(F.col("ad_id")).alias("campaign_id"), "w", "n")
-            .groupBy("campaign_id", "w").agg(F.sum("n").alias("count"))
-            .select("campaign_id", F.col("w.start").alias("window_start"), F.col("w.end").alias("window_end"),
-                    "count")
-        )
+        per_ad = df.where(c["view"]).groupBy(c["ad_id"], c["window"]).agg(c["n"])
+        counts = (per_ad.select(c["campaign"], c["w"], c["per_ad"])
+                  .groupBy(c["campaign_id"], c["w"]).agg(c["count"]).select(*c["out"]))
         return {"ysb_counts": counts}
 
     return Pipeline(
