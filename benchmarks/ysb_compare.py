@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/ysb_compare.py --rates 5000,20000,50000 --duration 60 \
         --prefill 1000000 --out bench-out/compare
 
-Engines: riverbed over the embedded log; riverbed over the Kafka backend (a Tansu broker);
+Engines: riverbed over the embedded log (with its lake, and -nolake: the speed layer only, YSB's
+own scope); riverbed over the Kafka backend (a Tansu broker);
 the same Spark query fed by Spark's built-in rate source (the engine's ceiling); Bytewax and
 Quix Streams reading the Tansu broker (benchmarks/peers, their own venv). Two measures:
 - ceiling: N events available at once, events/s taken (Spark engines: rows / micro-batch time,
@@ -55,6 +56,8 @@ def run(rates: list[float], duration: float, prefill: int, batch: int, peers: li
         runs: dict[str, list[dict[str, Any]]] = {}
         for i in range(rounds):  # interleaved, so that drift on the machine hits every engine alike
             got = [run_prefill(spark, prefill, batch, seed=seed),
+                   # YSB's own scope, as the rate-source query: the speed layer, no master dataset
+                   run_prefill(spark, prefill, batch, seed=seed, keep_lake=False),
                    run_prefill(spark, prefill, batch, seed=seed, backend="kafka"),
                    run_rate_source_prefill(spark, prefill, batch, seed=seed)]
             got += [{"engine": engine, **run_peer_prefill(engine, prefill, seed=seed)} for engine in peers]
@@ -82,11 +85,13 @@ def table(result: dict[str, Any]) -> str:
     lines = []
     ceil = {c["engine"]: c["events_per_s"] for c in result["ceilings"]}
     if ceil:
-        ours = ceil.get("riverbed-embedded")
-        lines += ["| engine | ceiling events/s | riverbed-embedded / engine |", "|---|---:|---:|"]
+        ours, speed = ceil.get("riverbed-embedded"), ceil.get("riverbed-embedded-nolake")
+        lines += ["| engine | ceiling events/s | riverbed-embedded / engine "
+                  "| riverbed-embedded-nolake / engine |", "|---|---:|---:|---:|"]
         for engine, eps in ceil.items():
             ratio = f"{ours / eps:.2f}" if ours else ""
-            lines.append(f"| {engine} | {eps:,} | {ratio} |")
+            ratio_speed = f"{speed / eps:.2f}" if speed else ""
+            lines.append(f"| {engine} | {eps:,} | {ratio} | {ratio_speed} |")
         lines.append("")
     rates = sorted({r["rate"] for r in result["fixed_rates"]})
     lines += ["| input rate | engine | events/s | p50 / p99 latency (ms) | sustainable | counts |",
