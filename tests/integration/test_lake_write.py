@@ -141,8 +141,8 @@ def test_a_failed_lake_write_leaves_the_batch_to_the_restart(spark, tmp_path: Pa
 
 def test_micro_batches_run_without_adaptive_execution(spark, tmp_path: Path) -> None:
     """Each query's micro-batches run in Spark's clone of the session with AQE off and at most one
-    shuffle partition per core; the user's session keeps its settings; the opt-out keeps AQE."""
-    from riverbed.spark.session import MICROBATCH_ADAPTIVE
+    shuffle partition per task slot; the user's session keeps its settings; the opt-out keeps AQE."""
+    from riverbed.spark.session import MICROBATCH_ADAPTIVE, task_slots
 
     def settings_seen(name: str) -> list[tuple[str, int]]:
         url, p = per_key_counts(tmp_path / name, name)
@@ -156,7 +156,8 @@ def test_micro_batches_run_without_adaptive_execution(spark, tmp_path: Path) -> 
             ("k0", 10), ("k1", 10), ("k2", 10)]
         return seen
 
-    cores = spark.sparkContext.defaultParallelism
+    cores = task_slots(spark)
+    assert cores == 2  # local[2], where the default parallelism is 4
     outer = (spark.conf.get("spark.sql.adaptive.enabled"), spark.conf.get("spark.sql.shuffle.partitions"))
     spark.conf.set("spark.sql.shuffle.partitions", str(cores * 8))
     try:

@@ -271,6 +271,7 @@ def start_stream(
     With `latency_target_ms` the query runs back to back and a `LatencyController` decides after
     each micro-batch when the next starts and how many records it takes."""
     from riverbed.log import open_log
+    from riverbed.spark.session import task_slots
 
     if pipeline.setup_store:
         pipeline.setup_store(store)
@@ -283,7 +284,8 @@ def start_stream(
         .option("log", log_url)
         .option("startingOffsets", starting_offsets)
         # a big micro-batch from few log partitions is read by every core, not one task per partition
-        .option("minPartitions", str(spark.sparkContext.defaultParallelism))
+        # (one task per core: a second wave of tasks cost 17%, YSB 110k -> 129k events/s with one)
+        .option("minPartitions", str(task_slots(spark)))
         .option("minRecordsPerPartition", "4096")
         .options(**pipeline.source_options(spark))
     )

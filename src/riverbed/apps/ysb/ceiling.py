@@ -16,6 +16,7 @@ from typing import Any
 
 from riverbed.apps.ysb.generator import AD_TYPES, EVENT_TYPES, YsbGenerator
 from riverbed.apps.ysb.measure import judge
+from riverbed.spark.session import task_slots
 
 
 def _events(df: Any, seed: int) -> Any:
@@ -81,7 +82,7 @@ def run_rate_source(spark: Any, rate: float, duration: float, *, seed: int = 0, 
     """The ceiling at a fixed input rate: Spark's `rate` source at `rate` rows/s for `duration` s."""
     sink = _Sink(seed)
     src = (spark.readStream.format("rate").option("rowsPerSecond", str(int(rate)))
-           .option("numPartitions", str(spark.sparkContext.defaultParallelism)).load())
+           .option("numPartitions", str(task_slots(spark))).load())
     ckpt = tempfile.mkdtemp(prefix="rb-ysb-rate-")
     query = (_events(src, seed).writeStream.foreachBatch(sink).option("checkpointLocation", ckpt)
              .trigger(processingTime=f"{trigger_ms} milliseconds").start())
@@ -113,7 +114,7 @@ def run_rate_source_prefill(spark: Any, n: int, batch: int, *, seed: int = 0) ->
     query takes them; events/s = rows / the micro-batches' own time (start-up excluded)."""
     sink = _Sink(seed)
     src = (spark.readStream.format("rate-micro-batch").option("rowsPerBatch", str(batch))
-           .option("numPartitions", str(spark.sparkContext.defaultParallelism)).load())
+           .option("numPartitions", str(task_slots(spark))).load())
     ckpt = tempfile.mkdtemp(prefix="rb-ysb-ratemb-")
     query = _events(src, seed).writeStream.foreachBatch(sink).option("checkpointLocation", ckpt).start()
     try:
