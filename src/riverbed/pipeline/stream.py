@@ -82,15 +82,13 @@ class BatchProcessor:
         self._specs_ready: set[str] = set()
         self.busy = threading.Lock()  # held while a micro-batch is being applied
         self.controller: LatencyController | None = None  # set for a latency target
-        self._tuned: Any = None  # the query's session once its micro-batch settings are applied
 
     def __call__(self, df: DataFrame, batch_id: int) -> None:
-        with self.busy:
-            if df.sparkSession is not self._tuned:
-                from riverbed.spark.session import tune_microbatch
+        from riverbed.spark.session import tune_microbatch
 
-                tune_microbatch(df.sparkSession)
-                self._tuned = df.sparkSession
+        with self.busy:
+            # every call: PySpark hands foreachBatch a new wrapper of the query's session each time
+            tune_microbatch(df.sparkSession)
             self._process(df, batch_id)
 
     def _outputs(self, on_time: DataFrame, batch_id: int) -> dict[str, list[tuple[Any, ...]]]:

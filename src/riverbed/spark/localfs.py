@@ -82,8 +82,8 @@ def spark_conf(existing: dict[str, str]) -> dict[str, str]:
     except OSError as e:  # e.g. no writable temp directory: Spark still starts, with Hadoop's classes
         _log.warning("could not build riverbed's local file system jar (%s); using Hadoop's", e)
         jar = None
-    if jar is None:
-        _log.info("no javac: Hadoop's stock local file system (a process per chmod) is used")
+    if jar is None:  # no javac or no Hadoop jar (compile errors were logged by build_jar)
+        _log.info("Hadoop's stock local file system (a process per chmod) is used")
         return {}
     cp = existing.get("spark.driver.extraClassPath")
     return {
