@@ -169,3 +169,21 @@ def test_micro_batches_run_without_adaptive_execution(spark, tmp_path: Path) -> 
     finally:
         spark.conf.unset(MICROBATCH_ADAPTIVE)
         spark.conf.set("spark.sql.shuffle.partitions", outer[1])
+
+
+def test_a_moving_watermark_compiles_no_new_code_per_micro_batch(spark, tmp_path: Path) -> None:
+    """The watermark changes every micro-batch; Spark writes long literals into the Java it compiles,
+    so it goes in as a decimal (by reference): after the first micro-batches, none compiles a class."""
+    url, p = per_key_counts(tmp_path, "wm")
+    codegen = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics
+    compiled: list[int] = []  # classes compiled so far, at each micro-batch's outputs
+    p = dataclasses.replace(p, lateness_ms=1, foreach_batch=lambda df, _: compiled.append(
+        codegen.METRIC_COMPILATION_TIME().getCount()))
+    runner = Runner(p, log=url, home=tmp_path, spark=spark)
+    handle = runner.start_stream(available_now=True, max_records_per_trigger=5)
+    handle.wait(300)
+    counts = sorted((r["k"], r["n"]) for r in runner.store.rows("per_k"))
+    assert counts == [("k0", 10), ("k1", 10), ("k2", 10)]
+    watermarks = [s.watermark_ms for s in handle.history]
+    assert len(watermarks) == 6 and len(set(watermarks)) == 6  # a new watermark every micro-batch
+    assert compiled[-1] - compiled[2] == 0, compiled

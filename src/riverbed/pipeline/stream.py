@@ -144,12 +144,15 @@ class BatchProcessor:
         """Parse the batch and add `reason`: the parse error, or why the record is late, or null."""
         from pyspark.sql import functions as F
 
+        from riverbed.spark.columns import batch_constant
+
         x = self._exprs()
         if watermark is None:
             return self.p.parse(df).withColumn("reason", x["error"])
         late = F.concat(x["late_prefix"], x["et_text"], F.lit(f" is behind the watermark {iso(watermark)}"))
+        # not F.lit(watermark): a new long literal per micro-batch is a new class to compile each time
         return self.p.parse(df).withColumn(
-            "reason", F.when(x["bad"], x["error"]).when(x["et_ms"] < F.lit(watermark), late))
+            "reason", F.when(x["bad"], x["error"]).when(x["et_key"] < batch_constant(watermark), late))
 
     def _process(self, df: DataFrame, batch_id: int) -> None:
         from pyspark.sql import Observation
@@ -230,11 +233,14 @@ def _stream_exprs(event_time: str) -> dict[str, Any]:
     """Expressions every micro-batch of a pipeline with this event-time column uses."""
     from pyspark.sql import functions as F
 
+    from riverbed.spark.columns import BATCH_CONSTANT_TYPE
+
     et = F.col(event_time)
     et_ms, error = F.unix_millis(et), F.col("error")
     good_t = F.when(error.isNull(), et_ms)
     return {
-        "et_ms": et_ms, "error": error, "ok": error.isNull(), "bad": error.isNotNull(),
+        "et_ms": et_ms, "et_key": et_ms.cast(BATCH_CONSTANT_TYPE),
+        "error": error, "ok": error.isNull(), "bad": error.isNotNull(),
         "on_time": F.col("reason").isNull(),
         "late_prefix": F.lit("late: event time "),
         "et_text": F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
