@@ -7,6 +7,7 @@ The cross-backend contract lives in test_log_contract.py; these tests reach into
 from __future__ import annotations
 
 import glob
+import itertools
 import multiprocessing as mp
 import os
 import random
@@ -154,6 +155,37 @@ def test_reading_from_the_middle_of_stored_batches_slices_them(tmp_path: Path) -
         assert table.column("value").to_pylist() == values[150:777]
         assert [r.offset for r in log.read("t", 0, 199, 3)] == [199, 200, 201]
         assert log.offset_for_timestamp("t", 0, 1_004) == 400
+
+
+def test_a_big_append_is_stored_as_bounded_batches_and_reads_back_whole(tmp_path: Path) -> None:
+    import sqlite3
+
+    from riverbed.log._embedded_arrow import STORE_BATCH_BYTES
+
+    rng = random.Random(1)
+    values = [rng.randbytes(rng.randrange(50, 400)) for _ in range(6_000)]  # ~1.3 MB, incompressible
+    big = rng.randbytes(2 * STORE_BATCH_BYTES)  # one record bigger than the bound: stored alone
+    keys = [b"k%d" % i for i in range(len(values))]
+    with EmbeddedLog(tmp_path) as log:
+        log.create_topic("t")
+        first = log.append_values("t", values, keys=keys, timestamps=list(range(len(values))))
+        second = log.append("t", [Record(v) for v in values[:3000]] + [Record(big)] + [Record(b"tail")])
+        assert list(first.offsets) == list(range(6_000))
+        assert list(second.offsets) == list(range(6_000, 9_002))
+        table = pa.Table.from_batches(list(log.read_arrow("t", 0, 0)))
+        assert table.column("value").to_pylist() == values + values[:3000] + [big, b"tail"]
+        assert table.column("key").to_pylist()[:6_000] == keys
+        assert table.column("offset").to_pylist() == list(range(9_002))
+        assert log.offset_for_timestamp("t", 0, 4_321) == 4_321  # per-record timestamps kept per chunk
+    conn = sqlite3.connect(topic_file(tmp_path, "t"))
+    rows = conn.execute("SELECT base_offset, count, length(blob) + coalesce(length(key), 0) FROM batches"
+                        " ORDER BY base_offset").fetchall()
+    conn.close()
+    assert len(rows) > 2 * (1_300_000 // STORE_BATCH_BYTES)  # both appends were cut
+    assert [b for b, _, _ in rows] == [0, *itertools.accumulate(c for _, c, _ in rows[:-1])]
+    framing = lambda count: 1024 + 16 * count  # noqa: E731  Arrow's offsets, timestamps and header
+    oversized = [(b, c) for b, c, size in rows if size > STORE_BATCH_BYTES + framing(c)]
+    assert oversized == [(9_000, 1)]  # only the one record too big for any batch
 
 
 def test_unkeyed_appends_stick_to_one_partition_per_call_and_rotate(tmp_path: Path) -> None:

@@ -7,6 +7,10 @@ no headers is stored raw (`fmt` RAW: the value is the blob, the key a column), s
 skip Arrow entirely. Messages of 4 KiB or more are LZ4-compressed when that saves at least a tenth
 (flag LZ4; the blob is then the 8-byte raw size followed by an LZ4 frame): writing fewer bytes is
 cheaper than compressing them. Topic, partition and offsets are rebuilt on read.
+
+A big append is stored as several batches of at most STORE_BATCH_BYTES of keys and values each
+(`encode_chunks`): SQLite compares keys of a WITHOUT ROWID table by reading the whole row, overflow
+pages and all, so every offset lookup near a 3 MB batch cost ~6 ms (~0.1 ms with 64 KB batches).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ HEADERS_TYPE = pa.list_(pa.struct([pa.field("key", pa.string()), pa.field("value
 KEYS, HEADERS, TIMESTAMPS, RAW, LZ4 = 1, 2, 4, 8, 16  # fmt flags
 COMPRESS_MIN = 4096  # smaller messages are stored as they are
 SKIP_AFTER_MISS = 15  # after a batch that did not compress, store the next 15 as they are
+STORE_BATCH_BYTES = 128 << 10  # keys + values per stored batch, at most (one bigger record alone)
 _SIZE = struct.Struct("<Q")
 _FIELDS = {
     KEYS: pa.field("key", pa.binary()),
@@ -115,7 +120,43 @@ def encode_columns(
     return Encoded(memoryview(buf), fmt, n, lo, hi)
 
 
-def encode_records(records: Sequence[Record], now: int, skip: list[int] | None = None) -> Encoded:
+def encode_chunks(
+    values: Sequence[bytes | None] | pa.Array,
+    keys: Sequence[bytes | None] | pa.Array | None,
+    timestamps: Sequence[int] | int,
+    headers: pa.Array | None = None,
+    skip: list[int] | None = None,
+) -> list[Encoded]:
+    """`encode_columns`, as consecutive stored batches of at most STORE_BATCH_BYTES each."""
+    if len(values) < 2:
+        return [encode_columns(values, keys, timestamps, headers, skip)]
+    vals = _binary(values, "values")
+    ks = None if keys is None else _binary(keys, "keys")
+    sizes = _lengths(vals) if ks is None else _lengths(vals) + _lengths(ks)
+    total = int(sizes.sum())
+    if total <= STORE_BATCH_BYTES:
+        return [encode_columns(vals, ks, timestamps, headers, skip)]
+    ends = np.cumsum(sizes)
+    cuts, start = [], 0
+    while start < len(vals):  # each chunk: as many records as fit, at least one
+        base = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, base + STORE_BATCH_BYTES, side="right")), start + 1)
+        cuts.append((start, stop))
+        start = stop
+    one_ts = isinstance(timestamps, int) or len(timestamps) != len(vals)  # one for all
+    return [
+        encode_columns(vals[a:b], None if ks is None else ks[a:b], timestamps if one_ts else timestamps[a:b],
+                       None if headers is None else headers[a:b], skip)
+        for a, b in cuts
+    ]
+
+
+def _lengths(arr: pa.Array) -> np.ndarray:
+    """Byte length of each item of a binary array (0 for null)."""
+    return pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def encode_records(records: Sequence[Record], now: int, skip: list[int] | None = None) -> list[Encoded]:
     """Encode `Record` objects (the general path); a None timestamp becomes `now`."""
     ts = [now if r.timestamp is None else r.timestamp for r in records]
     keys = [r.key for r in records]
@@ -129,7 +170,7 @@ def encode_records(records: Sequence[Record], now: int, skip: list[int] | None =
         except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError, ValueError) as e:
             raise InvalidArgument(f"headers must be (str, bytes) pairs: {e}") from e
     has_keys = any(k is not None for k in keys)
-    return encode_columns([r.value for r in records], keys if has_keys else None, ts, hdrs, skip)
+    return encode_chunks([r.value for r in records], keys if has_keys else None, ts, hdrs, skip)
 
 
 def decode(rows: list[tuple], path: str, partition: int) -> list[pa.RecordBatch]:

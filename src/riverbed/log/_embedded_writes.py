@@ -39,26 +39,29 @@ class WriteMixin:
             self._sticky[t.name] = n
         return n % t.config.partitions
 
-    def _write(self, name: str, build: Callable[[Topic], list[tuple[int, enc.Encoded]]]) -> list[int]:
-        """Store encoded batches (one per partition, atomically together); their base offsets."""
+    def _write(self, name: str, build: Callable[[Topic], list[tuple[int, list[enc.Encoded]]]]) -> list[int]:
+        """Store each partition's encoded batches (all atomically together); the base offset of each
+        partition's first batch."""
 
         def run(t: Topic, conn: sqlite3.Connection) -> list[int]:
             items = build(t)
-            if len(items) > 1:
+            several = len(items) > 1 or len(items[0][1]) > 1
+            if several:
                 conn.execute("BEGIN IMMEDIATE")
             try:
                 bases = []
-                for p, e in items:
-                    row = conn.execute(
-                        st.SQL_APPEND, (p, e.count, e.min_ts, e.max_ts, e.size, e.crc, e.fmt, e.key, e.blob)
-                    )
-                    got = row.fetchall()
-                    if not got:
-                        raise Gone
-                    bases.append(got[0][0])
-                if len(items) > 1:
+                for p, chunks in items:
+                    for i, e in enumerate(chunks):
+                        row = conn.execute(st.SQL_APPEND, (
+                            p, e.count, e.min_ts, e.max_ts, e.size, e.crc, e.fmt, e.key, e.blob))
+                        got = row.fetchall()
+                        if not got:
+                            raise Gone
+                        if i == 0:
+                            bases.append(got[0][0])
+                if several:
                     conn.execute("COMMIT")
-                self._checkpoints.wrote(t.path, sum(e.size for _, e in items))
+                self._checkpoints.wrote(t.path, sum(e.size for _, chunks in items for e in chunks))
                 return bases
             except sqlite3.IntegrityError as e:
                 if conn.in_transaction:
@@ -79,7 +82,7 @@ class WriteMixin:
         now = now_ms()
         parts: list[int] = []
 
-        def build(t: Topic) -> list[tuple[int, enc.Encoded]]:
+        def build(t: Topic) -> list[tuple[int, list[enc.Encoded]]]:
             parts.clear()
             n, sticky = t.config.partitions, None
             for r in records:
@@ -121,17 +124,17 @@ class WriteMixin:
         ts = now_ms() if timestamps is None else timestamps
         layout: list[np.ndarray | int] = []
 
-        def build(t: Topic) -> list[tuple[int, enc.Encoded]]:
+        def build(t: Topic) -> list[tuple[int, list[enc.Encoded]]]:
             layout.clear()
             if partition is not None:
                 self._check_partition(t, partition)
                 layout.append(partition)
-                return [(partition, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
+                return [(partition, enc.encode_chunks(values, keys, ts, skip=t.lz4_skip))]
             np_ = t.config.partitions
             if keys is None or np_ == 1:
                 p = 0 if np_ == 1 else self._sticky_partition(t)
                 layout.append(p)
-                return [(p, enc.encode_columns(values, keys, ts, skip=t.lz4_skip))]
+                return [(p, enc.encode_chunks(values, keys, ts, skip=t.lz4_skip))]
             sticky = self._sticky_partition(t)
             arr = np.fromiter((sticky if k is None else _key_partition(k, np_) for k in keys), np.int32, n)
             layout.append(arr)
@@ -141,7 +144,7 @@ class WriteMixin:
             for p in dict.fromkeys(arr.tolist()):
                 idx = pa.array(np.flatnonzero(arr == p))
                 t_p = ts if isinstance(tsa, int) else tsa.take(idx)
-                out.append((p, enc.encode_columns(vals.take(idx), ks.take(idx), t_p, skip=t.lz4_skip)))
+                out.append((p, enc.encode_chunks(vals.take(idx), ks.take(idx), t_p, skip=t.lz4_skip)))
             return out
 
         bases = self._write(topic, build)

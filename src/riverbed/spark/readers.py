@@ -89,13 +89,40 @@ def read_split(split: LogSplit, fail_on_data_loss: bool, value_schema: str | Non
     while True:
         try:
             with open_log(split.url) as log:
-                for batch in _read_range(log, split, start, fail_on_data_loss):
+                for batch in _coalesce(_read_range(log, split, start, fail_on_data_loss)):
                     start = batch.column("offset")[-1].as_py() + 1  # resume after it on a retry
                     batch = to_spark_arrow(batch)
                     yield batch if struct is None else with_json(batch, struct)
             return
         except RiverbedError as e:
             delay = wait_out(e, deadline, delay, "the read")
+
+
+#: Rows per batch handed to Spark (at least, but for a split's last): the log's batches are joined up
+#: to this, since each batch costs a JSON decode call and an Arrow message to the JVM.
+OUT_ROWS = 8192
+
+
+def _coalesce(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Consecutive batches joined into batches of at least OUT_ROWS rows (the last may be fewer)."""
+    group: list[pa.RecordBatch] = []
+    rows = 0
+    for b in batches:
+        group.append(b)
+        rows += b.num_rows
+        if rows >= OUT_ROWS:
+            yield _join(group)
+            group, rows = [], 0
+    if group:
+        yield _join(group)
+
+
+def _join(group: list[pa.RecordBatch]) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    if len(group) == 1:
+        return group[0]
+    return pa.Table.from_batches(group).combine_chunks().to_batches()[0]
 
 
 def wait_out(error: RiverbedError, deadline: float, delay: float, what: str) -> float:
