@@ -170,7 +170,8 @@ class BatchProcessor:
         timed = "timestamp" in df.columns
         if timed:
             df = df.observe(ages, self._exprs()["ages"])
-        flagged = self._flag(df, watermark).persist()
+        # `raw` is kept for the dead letters only: the cache of the batch holds it for those rows
+        flagged = self._flag(df, watermark).withColumn("raw", self._exprs()["raw_if_flagged"]).persist()
         try:
             if last is not None and batch_id <= last:
                 # a replay of a batch merged into the store before a crash: the store has it; its
@@ -242,6 +243,7 @@ def _stream_exprs(event_time: str) -> dict[str, Any]:
         "et_ms": et_ms, "et_key": et_ms.cast(BATCH_CONSTANT_TYPE),
         "error": error, "ok": error.isNull(), "bad": error.isNotNull(),
         "on_time": F.col("reason").isNull(),
+        "raw_if_flagged": F.when(F.col("reason").isNotNull(), F.col("raw")),
         "late_prefix": F.lit("late: event time "),
         "et_text": F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
         "figures": [  # observed on the batch's first job: counts and the event-time span
