@@ -196,7 +196,7 @@ class BatchProcessor:
             stats.parsed = stats.records - stats.bad
             if stats.bad or stats.late:
                 t = time.monotonic()
-                bad_rows = flagged.where(~self._exprs()["on_time"]).drop("error")
+                bad_rows = flagged.where(self._exprs()["flagged"]).drop("error")
                 write_dead_letters(bad_rows.withColumnRenamed("reason", "error"), self.log_url,
                                    f"pipeline:{self.p.name}")
                 stats.phases["dead_letters"] = time.monotonic() - t
@@ -238,18 +238,18 @@ def _stream_exprs(event_time: str) -> dict[str, Any]:
 
     et = F.col(event_time)
     et_ms, error = F.unix_millis(et), F.col("error")
-    good_t = F.when(error.isNull(), et_ms)
+    ok, bad, flagged = error.isNull(), error.isNotNull(), F.col("reason").isNotNull()
+    good_t = F.when(ok, et_ms)
     return {
         "et_ms": et_ms, "et_key": et_ms.cast(BATCH_CONSTANT_TYPE),
-        "error": error, "ok": error.isNull(), "bad": error.isNotNull(),
-        "on_time": F.col("reason").isNull(),
-        "raw_if_flagged": F.when(F.col("reason").isNotNull(), F.col("raw")),
+        "error": error, "ok": ok, "bad": bad, "flagged": flagged, "on_time": ~flagged,
+        "raw_if_flagged": F.when(flagged, F.col("raw")),
         "late_prefix": F.lit("late: event time "),
         "et_text": F.date_format(et, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"),
         "figures": [  # observed on the batch's first job: counts and the event-time span
             F.count(F.lit(1)).alias("n"),
-            F.sum(F.when(error.isNotNull(), 1).otherwise(0)).alias("bad"),
-            F.sum(F.when(F.col("reason").isNotNull(), 1).otherwise(0)).alias("flagged"),
+            F.sum(F.when(bad, 1).otherwise(0)).alias("bad"),
+            F.sum(F.when(flagged, 1).otherwise(0)).alias("flagged"),
             F.min(good_t).alias("min_t"), F.max(good_t).alias("max_t"),
         ],
         # how old the records are in the log when their effect lands: p50 and p1 of append times
