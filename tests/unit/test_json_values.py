@@ -21,3 +21,23 @@ def test_json_values_decode_fast_path_and_per_record_fallback() -> None:
     assert errs[0] is None and errs[1] == "empty record" and errs[2] == "not a JSON object"
     assert errs[3].startswith("JSON does not fit the schema") and errs[4].startswith("JSON does not fit")
     assert errs[5] is None
+
+
+def test_the_fast_path_joins_any_slice_in_arrow_and_refuses_what_is_not_one_value_per_line() -> None:
+    from riverbed.spark.jsonvalues import _lines
+
+    struct = pa.struct([("a", pa.string()), ("n", pa.int64())])
+    values = [f'{{"a": "v{i}", "n": {i}}}'.encode() for i in range(10)]
+    for typ in (pa.binary(), pa.large_binary(), pa.string()):
+        arr = pa.array([v if typ != pa.string() else v.decode() for v in values], typ).slice(3, 4)
+        assert _lines(arr).to_pybytes() == b"".join(v + b"\n" for v in values[3:7])
+        rows, errors = decode(arr, struct)
+        assert rows.to_pylist() == [{"a": f"v{i}", "n": i} for i in range(3, 7)] and errors.null_count == 4
+    # a null, an empty value or a newline inside a value: each record is decoded alone instead
+    for odd in (None, b"", b'{"a":\n"w", "n": 7}'):
+        arr = pa.array([values[0], odd, values[1]], pa.binary())
+        assert _lines(arr) is None
+        rows, errors = decode(arr, struct)
+        assert rows.to_pylist()[0] == {"a": "v0", "n": 0} and rows.to_pylist()[2] == {"a": "v1", "n": 1}
+        assert rows.to_pylist()[1] == (None if odd != b'{"a":\n"w", "n": 7}' else {"a": "w", "n": 7})
+    assert _lines(pa.array([], pa.binary())) is None
