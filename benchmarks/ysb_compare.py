@@ -45,21 +45,27 @@ def run(rates: list[float], duration: float, prefill: int, batch: int, peers: li
         median_run,
         run_prefill,
         run_rate,
-        warm_up,
     )
     from riverbed.apps.ysb.ceiling import run_rate_source, run_rate_source_prefill
+    from riverbed.apps.ysb.warm import STEADY, warm_up
 
     spark = bench_spark()
-    warm_up(spark, seed=seed)  # the JVM's JIT: every Spark engine is measured warm
+    # the JVM's JIT: every Spark engine is measured warm, at its steady state
+    warm = warm_up(spark, seed=seed, note=_note, **STEADY) if prefill else warm_up(spark, seed=seed)
     ceilings: list[dict[str, Any]] = []
     if prefill:
         runs: dict[str, list[dict[str, Any]]] = {}
-        for i in range(rounds):  # interleaved, so that drift on the machine hits every engine alike
-            got = [run_prefill(spark, prefill, batch, seed=seed),
-                   # YSB's own scope, as the rate-source query: the speed layer, no master dataset
-                   run_prefill(spark, prefill, batch, seed=seed, keep_lake=False),
-                   run_prefill(spark, prefill, batch, seed=seed, backend="kafka"),
-                   run_rate_source_prefill(spark, prefill, batch, seed=seed)]
+        spark_engines = [
+            lambda: run_prefill(spark, prefill, batch, seed=seed),
+            # YSB's own scope, as the rate-source query: the speed layer, no master dataset
+            lambda: run_prefill(spark, prefill, batch, seed=seed, keep_lake=False),
+            lambda: run_prefill(spark, prefill, batch, seed=seed, backend="kafka"),
+            lambda: run_rate_source_prefill(spark, prefill, batch, seed=seed),
+        ]
+        for i in range(rounds):  # interleaved, so that drift on the machine hits every engine alike,
+            # and each round starts with the next engine, so that none always runs first
+            k = i % len(spark_engines)
+            got = [run() for run in spark_engines[k:] + spark_engines[:k]]
             got += [{"engine": engine, **run_peer_prefill(engine, prefill, seed=seed)} for engine in peers]
             for c in got:
                 runs.setdefault(c["engine"], []).append(c)
@@ -77,7 +83,8 @@ def run(rates: list[float], duration: float, prefill: int, batch: int, peers: li
             fixed.append(run_peer(engine, rate, duration, seed=seed))
         for r in fixed[-(3 + len(peers)):]:
             _note(_line(r))
-    return {"benchmark": "ysb-compare", "ceilings": ceilings, "fixed_rates": fixed, "machine": machine(spark)}
+    return {"benchmark": "ysb-compare", "ceilings": ceilings, "fixed_rates": fixed, "warm_up": warm,
+            "machine": machine(spark)}
 
 
 def table(result: dict[str, Any]) -> str:

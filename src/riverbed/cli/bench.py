@@ -112,7 +112,8 @@ def _ramp(args: argparse.Namespace, out: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from riverbed.apps.ysb.bench import bench_spark, machine, plot, run_benchmark, run_prefill, warm_up
+    from riverbed.apps.ysb.bench import bench_spark, machine, plot, run_benchmark, run_prefill
+    from riverbed.apps.ysb.warm import STEADY, warm_up
     from riverbed.cli._common import note
     from riverbed.timeutil import parse_duration_ms
 
@@ -125,10 +126,10 @@ def run(args: argparse.Namespace) -> int:
         return _ramp(args, out)
     if args.prefill:
         spark = bench_spark()
-        warm_up(spark, seed=args.seed, batch=args.batch)
+        warm = warm_up(spark, seed=args.seed, batch=args.batch, note=note, **STEADY)
         result = {**run_prefill(spark, args.prefill, args.batch, seed=args.seed, backend=args.backend,
                                 partitions=args.partitions, keep_lake=not args.no_lake),
-                  "machine": machine(spark)}
+                  "warm_up": warm, "machine": machine(spark)}
         (out / "ysb-prefill.json").write_text(json.dumps(result, indent=2) + "\n")
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -158,16 +158,6 @@ def run_prefill(spark: Any, n: int, batch: int, *, seed: int = 0, backend: str =
             "events_per_s": round(rows / secs), "windows": rows_out}
 
 
-def warm_up(spark: Any, *, seed: int = 0, events: int = 600_000, batch: int = 100_000) -> None:
-    """Run the ysb stream and the rate-source query over `events` first, untimed: Spark's JVM
-    compiles its hot paths over the first million or so rows (a cold first run here measured
-    45,000 events/s, the same query warm 80,000), and a stream runs warm."""
-    from riverbed.apps.ysb.ceiling import run_rate_source_prefill
-
-    run_prefill(spark, events, batch, seed=seed)
-    run_rate_source_prefill(spark, events, batch, seed=seed)
-
-
 def median_run(runs: list[dict[str, Any]], key: str = "events_per_s") -> dict[str, Any]:
     """The run with the median `key` (the lower middle of an even count), with every round's value."""
     ranked = sorted(runs, key=lambda r: r[key])
@@ -194,6 +184,8 @@ def run_benchmark(rates: list[float], duration: float, *, find_max: bool = True,
                   **run_options: Any) -> dict[str, Any]:
     """Every fixed rate, then (optionally) step up to the highest sustainable rate; one JSON-able dict.
     `run_options` go to `run_rate` (backend, trigger_ms, latency_target_ms, partitions)."""
+    from riverbed.apps.ysb.warm import warm_up
+
     spark = bench_spark()
     warm_up(spark, seed=seed, events=warm_events, batch=min(100_000, warm_events))
     note(f"warm-up done ({warm_events:,} events through the ysb stream and the rate-source query)")
