@@ -65,6 +65,30 @@ def test_replays_replace_and_midnight_splits(spark, tmp_path: Path) -> None:
     assert not list((root / "_staging").glob("*"))
 
 
+def test_lake_timestamps_are_parquet_micros_and_older_int96_files_still_read(spark, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    def physical(batch_id: int) -> tuple[str, str]:
+        """(Arrow's type, Parquet's physical type) of the `time` column in the batch's first file."""
+        f = pq.ParquetFile(next(root.glob(f"date=*/batch_id={batch_id}/*.parquet")))
+        return str(f.schema_arrow.field("time").type), f.schema.column(1).physical_type
+
+    root = tmp_path / "lake"
+    write(spark, root, [MIDNIGHT + 1], 0)
+    assert physical(0) == ("timestamp[us, tz=UTC]", "INT64")
+    key = "spark.sql.parquet.outputTimestampType"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "INT96")  # a lake written by an older riverbed, Spark's default then
+    try:
+        write(spark, root, [MIDNIGHT + 2002], 1)
+    finally:
+        spark.conf.set(key, before)
+    assert physical(1)[1] == "INT96"
+    rows = spark.read.parquet(str(root)).collect()
+    got = sorted((r["batch_id"], int(r["time"].timestamp() * 1000)) for r in rows)
+    assert got == [(0, MIDNIGHT + 1), (1, MIDNIGHT + 2002)]
+
+
 def per_key_counts(tmp_path: Path, name: str, stamp: str | None = None) -> tuple[str, Pipeline]:
     """An embedded log with 30 JSON records over keys k0..k2, and a pipeline counting them per key."""
     from pyspark.sql import functions as F
