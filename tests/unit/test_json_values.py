@@ -28,8 +28,9 @@ def test_the_fast_path_joins_any_slice_in_arrow_and_refuses_what_is_not_one_valu
 
     struct = pa.struct([("a", pa.string()), ("n", pa.int64())])
     values = [f'{{"a": "v{i}", "n": {i}}}'.encode() for i in range(10)]
-    for typ in (pa.binary(), pa.large_binary(), pa.string()):
-        arr = pa.array([v if typ != pa.string() else v.decode() for v in values], typ).slice(3, 4)
+    for typ in (pa.binary(), pa.large_binary(), pa.string(), pa.large_string()):
+        text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+        arr = pa.array([v.decode() if text else v for v in values], typ).slice(3, 4)
         assert _lines(arr).to_pybytes() == b"".join(v + b"\n" for v in values[3:7])
         rows, errors = decode(arr, struct)
         assert rows.to_pylist() == [{"a": f"v{i}", "n": i} for i in range(3, 7)] and errors.null_count == 4

@@ -54,7 +54,7 @@ def _lines(values: pa.Array) -> pa.Buffer | None:
     nl = pa.scalar(b"\n", values.type)
     joined = pc.binary_join_element_wise(values, pa.scalar(b"", values.type), nl)  # each value + "\n"
     offsets = joined.buffers()[1]
-    width = 8 if pa.types.is_large_binary(joined.type) else 4
+    width = 8 if pa.types.is_large_binary(joined.type) or pa.types.is_large_string(joined.type) else 4
     first, last = (int.from_bytes(offsets[i * width:(i + 1) * width], "little", signed=True)
                    for i in (joined.offset, joined.offset + len(joined)))
     data = joined.buffers()[2][first:last]

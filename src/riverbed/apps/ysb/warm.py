@@ -1,8 +1,9 @@
 """Warming the JVM before a YSB measurement: Spark's JIT compiles the hot paths of a micro-batch
 (the driver's planning as well as the tasks) over hundreds of micro-batches, not a handful.
 
-Here (2 cores) a cold JVM spent 0.8 of a warm-up loop's wall time compiling, 0.3 by the third loop
-and 0.12 by the eighth, and a ceiling measured in that time rose from 71,000 to 170,000 events/s.
+Here (2 cores) a cold JVM spent 0.83 of a warm-up loop's wall time compiling, 0.33 by the third
+loop and 0.15 by the eighth, while riverbed's ceiling rose from 96,544 to 181,094 events/s (the
+rate source's from 138,677 to 204,332; BENCHMARKS.md, YSB).
 A ceiling is a steady-state figure, so `warm_up` can run until the compiling has died down.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 #: The warm-up before a ceiling: until the JIT compiles for under 15% of a loop, at most 10 loops
-#: (here: 6-8 loops of a million events each, ~2 min).
+#: (here: 7-8 loops of a million events each, ~2.5 min).
 STEADY: dict[str, Any] = {"until_jit_below": 0.15, "max_loops": 10, "events": 1_000_000}
 
 
@@ -23,7 +24,7 @@ def jit_seconds(spark: Any) -> float | None:
     try:
         bean = spark._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
         return bean.getTotalCompilationTime() / 1000 if bean.isCompilationTimeMonitoringSupported() else None
-    except Exception:
+    except Exception:  # a JVM without the bean gives no figure; the benchmark goes on
         return None
 
 
