@@ -31,7 +31,7 @@ def test_the_fast_path_joins_any_slice_in_arrow_and_refuses_what_is_not_one_valu
     for typ in (pa.binary(), pa.large_binary(), pa.string(), pa.large_string()):
         text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
         arr = pa.array([v.decode() if text else v for v in values], typ).slice(3, 4)
-        assert _lines(arr).to_pybytes() == b"".join(v + b"\n" for v in values[3:7])
+        assert _lines(arr).to_pybytes() == b"\n".join(values[3:7])
         rows, errors = decode(arr, struct)
         assert rows.to_pylist() == [{"a": f"v{i}", "n": i} for i in range(3, 7)] and errors.null_count == 4
     # a null, an empty value or a newline inside a value: each record is decoded alone instead

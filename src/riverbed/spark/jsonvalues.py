@@ -51,14 +51,9 @@ def _lines(values: pa.Array) -> pa.Buffer | None:
 
     if not len(values) or values.null_count or pc.min(pc.binary_length(values)).as_py() == 0:
         return None
-    nl = pa.scalar(b"\n", values.type)
-    joined = pc.binary_join_element_wise(values, pa.scalar(b"", values.type), nl)  # each value + "\n"
-    offsets = joined.buffers()[1]
-    width = 8 if pa.types.is_large_binary(joined.type) or pa.types.is_large_string(joined.type) else 4
-    first, last = (int.from_bytes(offsets[i * width:(i + 1) * width], "little", signed=True)
-                   for i in (joined.offset, joined.offset + len(joined)))
-    data = joined.buffers()[2][first:last]
-    return data if memoryview(data).tobytes().count(b"\n") == len(values) else None
+    one_list = pa.ListArray.from_arrays(pa.array([0, len(values)], pa.int32()), values)
+    data = pc.binary_join(one_list, pa.scalar(b"\n", values.type))[0].as_buffer()
+    return data if data.to_pybytes().count(b"\n") == len(values) - 1 else None
 
 
 def decode(values: pa.Array, struct: pa.StructType) -> tuple[pa.Array, pa.Array]:
