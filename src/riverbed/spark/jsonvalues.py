@@ -46,6 +46,7 @@ def _read(data: bytes | pa.Buffer, schema: pa.Schema) -> pa.Table:
 def _lines(values: pa.Array) -> pa.Buffer | None:
     """The values as one newline-delimited buffer, built in Arrow (no Python object per record);
     None when some value is null, empty or holds a newline itself (then one line is not one value)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -53,7 +54,11 @@ def _lines(values: pa.Array) -> pa.Buffer | None:
         return None
     one_list = pa.ListArray.from_arrays(pa.array([0, len(values)], pa.int32()), values)
     data = pc.binary_join(one_list, pa.scalar(b"\n", values.type))[0].as_buffer()
-    return data if data.to_pybytes().count(b"\n") == len(values) - 1 else None
+    # newlines counted in place, 64 KiB at a time: a bytes copy of the buffer (or one 2 MB temporary)
+    # cost 1.6-2.6 ms per 8,192 YSB events in fresh pages, this ~0.2 ms
+    view, step = np.frombuffer(data, dtype=np.uint8), 1 << 16
+    newlines = sum(int(np.count_nonzero(view[i:i + step] == 10)) for i in range(0, len(view), step))
+    return data if newlines == len(values) - 1 else None
 
 
 def decode(values: pa.Array, struct: pa.StructType) -> tuple[pa.Array, pa.Array]:
