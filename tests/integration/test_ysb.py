@@ -5,6 +5,7 @@ lateness are dead-lettered by the stream (and the expectation accounts for exact
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from riverbed.apps.ysb.generator import EVENT_TYPES, WINDOW_MS, YsbGenerator, expected_counts
@@ -58,11 +59,13 @@ def test_stream_and_batch_equal_plain_python(spark, tmp_path: Path) -> None:
     gen = YsbGenerator(SEED, skew=True, late_every=100)
     events = list(gen.events(T0, RATE, N))
     url = f"embedded://{tmp_path / 'log'}"
+    appended_from = time.time_ns() // 1_000_000
     with open_log(url) as log:
         log.create_topic("ad-events", TopicConfig(partitions=1))
         for lo in range(0, N, 1000):
             log.append_values("ad-events", [e.value for e in events[lo : lo + 1000]])
         log.append_values("ad-events", BAD)
+    appended_to = time.time_ns() // 1_000_000
 
     runner = Runner("ysb", log=url, home=tmp_path, spark=spark, seed=SEED, lateness_ms=LATENESS)
     handle = runner.start_stream(available_now=True, max_records_per_trigger=1500)
@@ -76,6 +79,14 @@ def test_stream_and_batch_equal_plain_python(spark, tmp_path: Path) -> None:
     rows = runner.store.rows("ysb_counts")
     assert as_counts(rows) == expected_counts(kept, gen.ad_to_campaign)
     assert all(r["updated_ms"] >= T0 for r in rows)  # wall-clock update times, for YSB's latency
+    # the records' ages in the log when their micro-batch landed (observed on the parsed rows, which
+    # keep the log's timestamp, as the lake does): all were appended before the stream started
+    done = time.time_ns() // 1_000_000
+    timed = [s for s in handle.history if s.records]
+    assert all(done - appended_from >= s.latency_p99_ms >= s.latency_p50_ms >= 0 for s in timed)
+    lake = spark.read.parquet(str(tmp_path / "lake" / "ysb"))
+    appended = lake.selectExpr("min(unix_millis(timestamp))", "max(unix_millis(timestamp))").first()
+    assert lake.count() == N and appended_from <= appended[0] <= appended[1] <= appended_to
     with open_log(url) as log:
         dlq = read_topic(log, "ad-events.dlq")
     reasons = [dict(r.headers)["riverbed.reason"].decode() for r in dlq]

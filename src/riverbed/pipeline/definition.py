@@ -54,7 +54,8 @@ class Pipeline:
     - `parse(df)`: from the log's columns (key, value, topic, partition, offset, timestamp, headers)
       to typed columns, keeping `topic, partition, offset`, with an `error` column (null when the
       record parsed; the reason when not) and a `raw` column with the original text; the event-time
-      column is `event_time`.
+      column is `event_time`. Keeping the log's `timestamp` too (all the shipped apps do) lets the
+      stream measure the records' ages in the log on the parsed rows, the cheaper place.
     - `transform(df)`: from parsed, good, on-time rows to {output name: DataFrame of partial rows}.
     - `lateness_ms`: how far behind the newest event time seen a record may be before the stream
       treats it as late (dead-lettered, not counted); the batch layer still sees it in the lake.

@@ -26,7 +26,9 @@ def _parse_columns(decoded: bool) -> tuple[list[Column], list[Column]]:
     from pyspark.sql import functions as F
 
     raw = F.col("value").cast("string")
-    first = [F.col("topic"), F.col("partition"), F.col("offset"), raw.alias("raw"),
+    # the log's append `timestamp` is kept (as the other apps keep it): the stream then observes the
+    # records' ages on the parsed rows (riverbed.pipeline.stream) and the lake keeps it
+    first = [F.col("topic"), F.col("partition"), F.col("offset"), F.col("timestamp"), raw.alias("raw"),
              F.col("json").alias("e") if decoded else F.from_json(raw, JSON_DDL).alias("e"),
              F.col("json_error").alias("je") if decoded else F.lit(None).cast("string").alias("je")]
     ms = F.col("e.event_time").try_cast("bigint")
@@ -40,14 +42,15 @@ def _parse_columns(decoded: bool) -> tuple[list[Column], list[Column]]:
               F.concat(F.lit("ysb: missing field(s) "), F.concat_ws(",", *missing)))
         .when(ms.isNull(), F.concat(F.lit("ysb: event_time is not epoch ms: "), F.col("e.event_time")))
     )
-    second = [F.col("topic"), F.col("partition"), F.col("offset"),
+    second = [F.col("topic"), F.col("partition"), F.col("offset"), F.col("timestamp"),
               *[F.col(f"e.{f}").alias(f) for f in FIELDS if f != "event_time"],
               F.timestamp_millis(ms).alias("event_time"), error.alias("error"), F.col("raw")]
     return first, second
 
 
 def parse(df: DataFrame) -> DataFrame:
-    """Log records -> the event's string fields with event_time as a timestamp (+ error, raw).
+    """Log records -> the event's string fields with event_time as a timestamp (+ the log's
+    timestamp, error, raw).
 
     Reads the `json` column when the log source decoded the values (the pipeline's value_schema),
     else decodes them here with from_json."""
