@@ -10,7 +10,8 @@ the same Spark query fed by Spark's built-in rate source (the engine's ceiling);
 Quix Streams reading the Tansu broker (benchmarks/peers, their own venv). Two measures:
 - ceiling: N events available at once, events/s taken (Spark engines: rows / micro-batch time,
   batches of --batch; peers: N / first-to-last processed); --rounds runs per engine, interleaved,
-  the median kept, after an untimed warm-up of Spark's JVM;
+  the median kept, after an untimed warm-up of Spark's JVM; riverbed-embedded's ratio to each
+  engine both of the medians and round by round (a round's runs share the machine's state);
 - fixed rates: events/s processed and YSB's window latency p50/p99, sustainable or not.
 Prints one JSON object and writes DIR/compare.json, DIR/compare.md (the table, with ratios) and
 DIR/compare.png (latency against throughput per engine).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,8 +85,25 @@ def run(rates: list[float], duration: float, prefill: int, batch: int, peers: li
             fixed.append(run_peer(engine, rate, duration, seed=seed))
         for r in fixed[-(3 + len(peers)):]:
             _note(_line(r))
-    return {"benchmark": "ysb-compare", "ceilings": ceilings, "fixed_rates": fixed, "warm_up": warm,
-            "machine": machine(spark)}
+    return {"benchmark": "ysb-compare", "ceilings": ceilings, "ceiling_ratios": ratios(ceilings),
+            "fixed_rates": fixed, "warm_up": warm, "machine": machine(spark)}
+
+
+def ratios(ceilings: list[dict[str, Any]], ours: str = "riverbed-embedded") -> dict[str, dict[str, Any]]:
+    """`ours`'s ceiling over each engine's: of the medians, and round by round with the median of
+    those. The rounds are interleaved, so a round's two runs met the same state of the machine; the
+    per-round ratios are not moved by drift between rounds, which the medians of each engine are."""
+    by = {c["engine"]: c for c in ceilings}
+    if ours not in by:
+        return {}
+    mine = by[ours]["rounds_events_per_s"]
+    out: dict[str, dict[str, Any]] = {}
+    for engine, c in by.items():
+        per_round = [round(a / b, 3) for a, b in zip(mine, c["rounds_events_per_s"], strict=False) if b]
+        out[engine] = {"of_medians": round(by[ours]["events_per_s"] / c["events_per_s"], 3),
+                       "per_round": per_round,
+                       "per_round_median": round(statistics.median(per_round), 3) if per_round else None}
+    return out
 
 
 def table(result: dict[str, Any]) -> str:
@@ -93,12 +112,16 @@ def table(result: dict[str, Any]) -> str:
     ceil = {c["engine"]: c["events_per_s"] for c in result["ceilings"]}
     if ceil:
         ours, speed = ceil.get("riverbed-embedded"), ceil.get("riverbed-embedded-nolake")
-        lines += ["| engine | ceiling events/s | riverbed-embedded / engine "
-                  "| riverbed-embedded-nolake / engine |", "|---|---:|---:|---:|"]
+        paired = ratios(result["ceilings"])
+        lines += ["| engine | ceiling events/s | riverbed-embedded / engine | same, round by round "
+                  "(median) | riverbed-embedded-nolake / engine |", "|---|---:|---:|---|---:|"]
         for engine, eps in ceil.items():
             ratio = f"{ours / eps:.2f}" if ours else ""
+            p = paired.get(engine)
+            rounds = (f"{' / '.join(f'{x:.2f}' for x in p['per_round'])} ({p['per_round_median']:.2f})"
+                      if p and p["per_round"] else "")
             ratio_speed = f"{speed / eps:.2f}" if speed else ""
-            lines.append(f"| {engine} | {eps:,} | {ratio} | {ratio_speed} |")
+            lines.append(f"| {engine} | {eps:,} | {ratio} | {rounds} | {ratio_speed} |")
         lines.append("")
     rates = sorted({r["rate"] for r in result["fixed_rates"]})
     lines += ["| input rate | engine | events/s | p50 / p99 latency (ms) | sustainable | counts |",
