@@ -1,5 +1,6 @@
 """Fuzz the CLI in-process: generated argv for topics/produce/consume/query ends with exit status 0, 1
-or 2 and at most a couple of lines on stderr; never a traceback, never an 'unexpected' error."""
+or 2 and at most a couple of lines on stderr; never a traceback, never an 'unexpected' error; and
+every command prints user-supplied text with its control characters and terminal escapes escaped."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import near_miss
 
-from riverbed.cli import main
+from riverbed.cli import COMMANDS, main
 from riverbed.log import open_log
+from riverbed.safetext import is_printable
 
 _ISO = ["2016-07-07T00:00:00Z", "2016-07-07", "1467849600000"]
 #: what users type as times and offsets: near misses, words, digits that are not ASCII, huge numbers
@@ -26,6 +28,10 @@ NUMBERS = st.one_of(st.integers(-5, 10**25).map(str), st.text(max_size=6),
                     st.sampled_from(["1e3", "0x10", "", "١", "²", "1" * 5000]))
 NAMES = st.one_of(st.text(max_size=12), st.sampled_from(
     ["t", "t.dlq", "no-such", "../x", "/abs", "a" * 300, "x\x00y", ".", "..", "__riverbed", "t t"]))
+#: what makes a message misbehave on a terminal: line breaks, escapes (CSI, OSC, C1), bidi overrides
+CONTROLS = st.sampled_from(["\n", "\r", "\x0b", "\x0c", "\x1b[2J", "\x1b]0;title\x07", "\x9b31m", "\u202e",
+                            "\u2028", "\x00", "\x7f", "\t", "\udcff"])
+TAINTED = st.lists(st.one_of(CONTROLS, st.text(max_size=4)), min_size=1, max_size=4).map("".join)
 WORDS = st.one_of(st.text(max_size=12), st.sampled_from(
     ["level=ERROR", "=", "a=", "x;drop table t", "time:desc", "time:up", "'", '"', "a=b=c"]))
 
@@ -81,15 +87,44 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 @given(data=st.data())
 def test_cli_never_crashes(home: Path, data: st.DataObject) -> None:
     argv = ["--home", str(home), *data.draw(_argvs(home))]
-    if any("\x00" in a for a in argv):
-        argv = [a.replace("\x00", "\\0") for a in argv]  # a real argv cannot hold NUL: exec refuses it
+    argv = _no_nul(argv)
     cases(f"cli {argv[2]}")
-    code, _, err = run_cli(argv)
+    code, out, err = run_cli(argv)
     assert code in (0, 1, 2), (argv, code, err)
     assert "Traceback" not in err and "unexpected" not in err, (argv, err)
+    assert is_printable(err, "\n\t"), (argv, err)
+    if not (argv[2] == "consume" and "--json" not in argv):  # consume to a pipe keeps the bytes as they are
+        assert is_printable(out, "\n\t"), (argv, out)
     lines = [x for x in err.splitlines() if x.strip() and not x.startswith("riverbed: note")]
     if code:
         assert 1 <= len(lines) <= 2 and lines[-1].startswith(("riverbed", "usage", "produced")), (argv, err)
+
+
+def _no_nul(argv: list[str]) -> list[str]:
+    """A real argv cannot hold NUL (exec refuses it): show it as the two characters \\0."""
+    return [a.replace("\x00", "\\0") for a in argv]
+
+
+#: commands that take a pipeline reference first: a tainted one must be refused before any work starts
+PIPELINE_COMMANDS = ["run", "batch", "versions", "switch", "rollback", "drop", "reprocess"]
+
+
+@given(command=st.sampled_from(COMMANDS), text=TAINTED, named=st.booleans())
+def test_every_command_escapes_user_text(home: Path, command: str, text: str, named: bool) -> None:
+    """Any command given an unknown option (or, for pipeline commands, an unknown pipeline) holding
+    control characters answers with one line on stderr that holds none of them."""
+    if named and command in PIPELINE_COMMANDS:
+        argv = [command, "zz" + text, *(["v1"] if command in ("switch", "drop") else [])]
+    else:  # '--zz-' matches no option of any command, not even as an abbreviation
+        argv = [command, "--zz-" + text]
+    argv = ["--home", str(home), *_no_nul(argv)]
+    cases("cli escapes user text")
+    code, out, err = run_cli(argv)
+    assert code in (1, 2), (argv, code, err)
+    assert "Traceback" not in err and "unexpected" not in err, (argv, err)
+    assert is_printable(err, "\n") and is_printable(out, "\n"), (argv, err)
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("riverbed"), (argv, err)
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with `argv` (default: sys.argv[1:]); returns the exit status."""
+    """Run the CLI with `argv` (default: sys.argv[1:]); returns the exit status.
+
+    For the whole command, stdout and stderr escape control characters and terminal escapes
+    (`riverbed.safetext`): user-supplied text in any message reaches the terminal as text."""
+    from riverbed.safetext import guard_std_streams
+
+    unguard = guard_std_streams()
+    try:
+        return _main(argv)
+    finally:
+        unguard()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.store:  # resolved once here: the option beats $RIVERBED_STORE everywhere below
         os.environ["RIVERBED_STORE"] = args.store
@@ -85,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as e:  # every error ends here: one line, traceback only with --debug
         from riverbed.errors import RiverbedError
+        from riverbed.safetext import printable
 
         if args.debug:
             traceback.print_exc()
@@ -92,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             line = e.message + (f" ({e.hint})" if e.hint else "")
         else:
             line = f"unexpected {type(e).__name__}: {e} (rerun with --debug for the traceback and report it)"
-        sys.stderr.write("riverbed: error: " + " ".join(line.split()) + "\n")
+        sys.stderr.write("riverbed: error: " + printable(" ".join(line.split())) + "\n")
         return 1
     finally:
         restore()

@@ -51,8 +51,11 @@ class Parser(argparse.ArgumentParser):
         _add_global_options(self, root=root)
 
     def error(self, message: str) -> NoReturn:
-        """A usage error: one line on stderr and exit status 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        """A usage error: one line on stderr (the user's words escaped) and exit status 2."""
+        from riverbed.safetext import printable
+
+        prog = printable(self.prog)
+        self.exit(2, f"{prog}: error: {printable(message)} (see `{prog} --help`)\n")
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
@@ -129,7 +132,10 @@ def check_partition(partition: int | None, partitions: int, topic: str) -> None:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Rows as aligned plain text: numbers right-aligned, text left-aligned, two spaces apart."""
-    cells = [[str(h) for h in headers]] + [["-" if v is None else str(v) for v in row] for row in rows]
+    from riverbed.safetext import printable
+
+    cells = [[printable(str(h)) for h in headers]] + [["-" if v is None else printable(str(v)) for v in row]
+                                                       for row in rows]
     numeric = [all(isinstance(row[i], int) or row[i] is None for row in rows) for i in range(len(headers))]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
@@ -145,5 +151,8 @@ def emit(text: str) -> None:
 
 
 def note(text: str) -> None:
-    """Print a status line to stderr (stdout stays for data)."""
-    sys.stderr.write(text + "\n")
+    """Print a status line to stderr (stdout stays for data); a newline or control character in it
+    (from a user's argument, field name or record) is shown escaped, so a note is one line."""
+    from riverbed.safetext import printable
+
+    sys.stderr.write(printable(text, "\t") + "\n")

@@ -3,6 +3,10 @@
 With --group, reading resumes from the group's committed offsets (unless --from is given) and
 the offset after each printed record is committed once it has been written to stdout, so a
 record is printed at least once across runs. Ctrl-C or SIGTERM stops cleanly with exit status 0.
+
+Values are printed as they are when stdout is a pipe or a file (`consume t > t.txt` keeps the
+bytes); on a terminal, control characters and terminal escapes in a value are shown escaped
+(`\x1b`, `\x0b`, undecodable bytes as `\xff`), so a record cannot act on the terminal.
 """
 
 from __future__ import annotations
@@ -124,6 +128,8 @@ def _print_records(consumer, args: argparse.Namespace, committed: dict[int, int]
     """Print until --max, or (without --follow) until every partition is read to its end."""
     out = sys.stdout.buffer
     fmt = (_json_with_headers if args.headers else _json_line) if args.json else _text_line
+    if fmt is _text_line and sys.stdout.isatty():
+        fmt = _terminal_line  # a terminal gets text, never the control bytes a record may hold
     remaining = args.max
     stalled_since: float | None = None
     while remaining is None or remaining > 0:
@@ -161,6 +167,13 @@ def _text(b: bytes | None) -> str | None:
 
 def _text_line(r) -> bytes:
     return (r.value or b"") + b"\n"
+
+
+def _terminal_line(r) -> bytes:
+    """A record's value for a terminal: control characters and escapes shown escaped, one line each."""
+    from riverbed.safetext import printable_bytes
+
+    return printable_bytes(r.value or b"").encode() + b"\n"
 
 
 def _json_line(r, extra: dict | None = None) -> bytes:
