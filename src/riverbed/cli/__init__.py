@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "consume",
     "groups",
     "ingest",
+    "apps",
     "run",
     "query",
     "batch",
@@ -102,12 +103,15 @@ def _main(argv: Sequence[str] | None) -> int:
 
         if args.debug:
             traceback.print_exc()
+        detail = getattr(e, "detail", None)
+        if detail and not args.debug:  # the user's own traceback (an error in their app), trimmed
+            sys.stderr.write(printable(detail, "\n"))
         if isinstance(e, RiverbedError):
             line = e.message + (f" ({e.hint})" if e.hint else "")
         else:
             line = f"unexpected {type(e).__name__}: {e} (rerun with --debug for the traceback and report it)"
         sys.stderr.write("riverbed: error: " + printable(" ".join(line.split())) + "\n")
-        return 1
+        return int(getattr(e, "exit_status", 1))
     finally:
         restore()
         try:

@@ -95,6 +95,15 @@ def opened_log(args: argparse.Namespace) -> Iterator[Log]:
         yield log
 
 
+APP_HELP = ("the app: a file (app.py or app.py:ATTR), a module (package.module[:ATTR]) or a name from "
+            "`riverbed apps`, e.g. logwatch")
+
+
+def add_app_argument(p: argparse.ArgumentParser) -> None:
+    """The positional APP every pipeline command takes, resolved by riverbed.app.load_app."""
+    p.add_argument("pipeline", metavar="APP", help=APP_HELP)
+
+
 def add_master_option(p: argparse.ArgumentParser) -> None:
     """`--master`, for the commands that start Spark."""
     p.add_argument("--master", help="Spark master [env: RIVERBED_SPARK_MASTER] (default: local[*])")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from riverbed.cli._common import add_master_option
+from riverbed.cli._common import add_app_argument, add_master_option
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "times before the cutoff, then move the cutoff: queries answer from these batch views before it "
         "and from the stream after it. Default cutoff: the stream's watermark, rounded down to the minute.",
     )
-    p.add_argument("pipeline", metavar="PIPELINE", help="pipeline name, e.g. logwatch")
+    add_app_argument(p)
     p.add_argument("--cutoff", metavar="T", help="recompute times before T (ISO 8601 or epoch ms)")
     add_master_option(p)
     add_storage_options(p)
@@ -26,16 +26,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from riverbed.app import pipeline_name
     from riverbed.kappa import serving_version
     from riverbed.layers import run_batch_layer
     from riverbed.pipeline.runner import Runner
     from riverbed.timeutil import iso, parse_time_ms
 
     apply_storage_options(args)
-    version = serving_version(args.pipeline, home=args.home)
+    name = pipeline_name(args.pipeline)
+    version = serving_version(name, home=args.home)
     runner = Runner(args.pipeline, log=args.log, home=args.home, version=version, master=args.master)
     res = run_batch_layer(runner, parse_time_ms(args.cutoff) if args.cutoff else None)
     views = ", ".join(f"{k}={v}" for k, v in res.views.items())
-    print(f"batch layer {args.pipeline} {version}: {res.records} records before {iso(res.cutoff_ms)} "
+    print(f"batch layer {name} {version}: {res.records} records before {iso(res.cutoff_ms)} "
           f"-> generation {res.generation} ({views}) in {res.seconds:.1f}s", file=sys.stderr)
     return 0

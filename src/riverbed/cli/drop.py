@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from riverbed.cli._common import add_app_argument
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("drop", help="Kappa: delete an old version's outputs (not the serving one)")
-    p.add_argument("pipeline", metavar="PIPELINE")
+    add_app_argument(p)
     p.add_argument("version", metavar="VERSION")
     add_storage_options(p)
     p.set_defaults(func=run)
@@ -21,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.kappa import drop
 
     apply_storage_options(args)
-    drop(args.pipeline, args.version, home=args.home)
-    print(f"{args.pipeline}: {args.version} dropped", file=sys.stderr)
+    from riverbed.app import pipeline_name
+
+    name = pipeline_name(args.pipeline)
+    drop(name, args.version, home=args.home)
+    print(f"{name}: {args.version} dropped", file=sys.stderr)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from riverbed.cli._common import add_master_option
+from riverbed.cli._common import add_app_argument, add_master_option
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="example:\n"
         '  riverbed reprocess logwatch --version v2 --set level_window="30 seconds" --available-now',
     )
-    p.add_argument("pipeline", metavar="PIPELINE")
+    add_app_argument(p)
     p.add_argument("--version", required=True, help="the new version's name, e.g. v2")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a pipeline option for this version (the changed code), "
@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
 
     apply_storage_options(args)
     options = parse_options(args.set)
-    get_pipeline(args.pipeline, **options)  # a bad name or option fails here, before Spark starts
+    name = get_pipeline(args.pipeline, **options).name  # a bad reference or option fails before Spark
     handle = reprocess(
         args.pipeline, args.version, home=args.home, log=args.log, options=options,
         available_now=args.available_now, trigger_ms=parse_duration_ms(args.trigger),
         spark=get_spark(args.master), progress=lambda s: print(s.line(), file=sys.stderr, flush=True),
     )
     done = sum(s.records for s in handle.history)
-    print(f"{args.pipeline} {args.version}: {done} records processed; "
+    print(f"{name} {args.version}: {done} records processed; "
           f"see `riverbed versions {args.pipeline}`", file=sys.stderr)
     return 0

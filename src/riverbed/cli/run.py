@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from riverbed.cli._common import add_master_option, positive_int
+from riverbed.cli._common import add_app_argument, add_master_option, positive_int
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run PIPELINE (e.g. logwatch). Stream mode follows the log with checkpoints and "
         "exactly-once outputs; batch mode recomputes every output over the retained log or the lake.",
     )
-    p.add_argument("pipeline", metavar="PIPELINE", help="pipeline name, e.g. logwatch")
+    add_app_argument(p)
     p.add_argument("--mode", choices=["stream", "batch"], default="stream", help="(default: stream)")
     p.add_argument("--topic", help="input topic (default: the pipeline's own, e.g. logs)")
     p.add_argument("--trigger", default="1s", help="stream: micro-batch interval, 0 = as fast as possible "
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             time_to=parse_time_ms(args.time_to) if args.time_to else None,
         )
         outs = ", ".join(f"{k}={v}" for k, v in res.outputs.items())
-        print(f"batch {args.pipeline} over the {args.source}: {res.records} records, {res.bad} unparsable; "
+        print(f"batch {runner.pipeline.name} over the {args.source}: {res.records} records, "
+              f"{res.bad} unparsable; "
               f"rows: {outs} ({time.monotonic() - t0:.1f}s)", file=sys.stderr)
         return 0
     trigger_ms = parse_duration_ms(args.trigger)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from riverbed.cli._common import add_app_argument
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("switch", help="Kappa: make a version serve queries (refused while it lags)")
-    p.add_argument("pipeline", metavar="PIPELINE")
+    add_app_argument(p)
     p.add_argument("version", metavar="VERSION")
     p.add_argument("--force", action="store_true", help="switch even if the version still lags")
     add_storage_options(p)
@@ -19,9 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from riverbed.app import pipeline_name
     from riverbed.kappa import switch
 
     apply_storage_options(args)
     switch(args.pipeline, args.version, force=args.force, home=args.home, log=args.log)
-    print(f"{args.pipeline}: {args.version} now serves queries", file=sys.stderr)
+    print(f"{pipeline_name(args.pipeline)}: {args.version} now serves queries", file=sys.stderr)
     return 0

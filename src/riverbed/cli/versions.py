@@ -7,13 +7,14 @@ import dataclasses
 import json
 import sys
 
+from riverbed.cli._common import add_app_argument
 from riverbed.storage import add_options as add_storage_options
 from riverbed.storage import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("versions", help="Kappa: a pipeline's versions, which serves, and their lag")
-    p.add_argument("pipeline", metavar="PIPELINE")
+    add_app_argument(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     add_storage_options(p)
     p.set_defaults(func=run)

@@ -116,10 +116,12 @@ def lag(home: Path, pipeline: str, topics: list[str], log_url: str, spark: Spark
 
 
 def versions(pipeline: str, *, home: str | Path | None = None, log: str | None = None) -> list[VersionInfo]:
-    """Every version of `pipeline` with its status and lag, v1 first."""
+    """Every version of `pipeline` (an app reference, see riverbed.app) with its status and lag, v1 first."""
+    from riverbed.app import pipeline_name
     from riverbed.pipeline.registry import get_pipeline
     from riverbed.spark.options import absolute_log_url
 
+    ref, pipeline = pipeline, pipeline_name(pipeline)
     root = resolve_home(home)
     store = _registry(root)
     serving, previous = _alias(store, pipeline)
@@ -132,7 +134,7 @@ def versions(pipeline: str, *, home: str | Path | None = None, log: str | None =
         checkpoint = storage.checkpoint_uri(vhome, pipeline)
         if v == "v1" and serving != "v1" and not storage.exists(checkpoint, spark):
             continue
-        topics = list(get_pipeline(pipeline, **options).topics)
+        topics = list(get_pipeline(ref, **options).topics)
         behind = lag(vhome, pipeline, topics, absolute_log_url(log, str(root)), spark)
         status = ("serving" if v == serving else "previous" if v == previous
                   else "ready" if behind == 0 else "catching-up")
@@ -156,9 +158,12 @@ def reprocess(
 ) -> StreamHandle:
     """Run `pipeline` (built with `options`, i.e. the changed code) as `version` from the start of the
     retained log into its own outputs; blocks until caught up (available_now) or Ctrl-C. `lake` and
-    `checkpoints` are the home's roots (riverbed.storage): the version's go under <root>/versions/<v>."""
+    `checkpoints` are the home's roots (riverbed.storage): the version's go under <root>/versions/<v>.
+    `pipeline` is an app reference (riverbed.app): a name, app.py[:ATTR] or package.module[:ATTR]."""
+    from riverbed.app import pipeline_name
     from riverbed.pipeline.runner import Runner
 
+    ref, pipeline = pipeline, pipeline_name(pipeline)
     if version == "v1":
         raise KappaError("v1 is the pipeline as first run", hint="name the new version v2, v3, ...")
     if not _NAME.fullmatch(version) or ".." in version:  # it becomes <home>/versions/<version>
@@ -173,7 +178,7 @@ def reprocess(
             hint=f"choose a new version name, or `riverbed drop {pipeline} {version}` first",
         )
     storage.configure(root, lake=lake, checkpoints=checkpoints)
-    runner = Runner(pipeline, log=log, home=root, version=version, spark=spark, **opts)
+    runner = Runner(ref, log=log, home=root, version=version, spark=spark, **opts)
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO _rb_versions VALUES (?, ?, ?, ?)",
                    (pipeline, version, json.dumps(opts), time.time_ns() // 1_000_000))
@@ -183,8 +188,11 @@ def reprocess(
 def switch(pipeline: str, version: str, *, force: bool = False, home: str | Path | None = None,
            log: str | None = None) -> None:
     """Make `version` answer queries, atomically; refused while it still lags unless `force`."""
+    from riverbed.app import pipeline_name
+
     root = resolve_home(home)
     info = {v.version: v for v in versions(pipeline, home=root, log=log)}
+    pipeline = pipeline_name(pipeline)
     if version not in info:
         raise KappaError(f"{pipeline} has no version {version!r}",
                          hint=f"versions: {', '.join(info) or 'none'}; create one with `riverbed reprocess`")

@@ -1,43 +1,34 @@
-"""Pipelines by name, so the CLI can run `riverbed run logwatch`. Apps register lazily."""
+"""Pipelines by reference, for the code that runs them (the CLI, Kappa, the runner).
+
+A thin layer over `riverbed.app`: `get_pipeline` takes any app reference (`app.py[:ATTR]`,
+`package.module[:ATTR]`, or a bare name of a registered, configured or installed app).
+"""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 
-from riverbed.errors import InvalidArgument
 from riverbed.pipeline.definition import Pipeline
 
-# name -> "module:factory"; the factory builds the Pipeline (imported only when asked for)
-_BUILTIN: dict[str, str] = {
-    "logwatch": "riverbed.apps.logwatch.pipeline:build",
-    "bitcoin": "riverbed.apps.bitcoin.pipeline:build",
-    "buzz": "riverbed.apps.buzz.pipeline:build",
-    "ysb": "riverbed.apps.ysb.pipeline:build",
-}
-_REGISTERED: dict[str, Callable[..., Pipeline]] = {}
 
+def register(name: str, factory: Callable[..., Pipeline] | Pipeline) -> None:
+    """Make `riverbed run NAME` (in this process) build its pipeline with `factory(**options)`."""
+    from riverbed.app import register as register_app
 
-def register(name: str, factory: Callable[..., Pipeline]) -> None:
-    """Make `riverbed run NAME` build its pipeline with `factory(**options)`."""
-    _REGISTERED[name] = factory
+    register_app(name, factory)
 
 
 def pipeline_names() -> list[str]:
-    return sorted({*_BUILTIN, *_REGISTERED})
+    """The bare names known here (registered, configured, installed)."""
+    from riverbed.app import known_apps
+
+    return sorted(known_apps())
 
 
-def get_pipeline(name: str, *, context: dict[str, object] | None = None, **options: object) -> Pipeline:
-    """Build the named pipeline; `options` go to its factory (e.g. topic="logs"). `context` entries
-    (e.g. model_home, the riverbed home of the run) go to the factory only if it takes them."""
-    if name in _REGISTERED:
-        factory = _REGISTERED[name]
-    elif name in _BUILTIN:
-        module, func = _BUILTIN[name].split(":")
-        factory = getattr(importlib.import_module(module), func)
-    else:
-        raise InvalidArgument(f"no pipeline named {name!r}", hint=f"known: {', '.join(pipeline_names())}")
-    params = inspect.signature(factory).parameters
-    extra = {k: v for k, v in (context or {}).items() if k in params and k not in options}
-    return factory(**options, **extra)
+def get_pipeline(ref: str | Pipeline, *, context: dict[str, object] | None = None,
+                 **options: object) -> Pipeline:
+    """Build the pipeline `ref` names; `options` go to its factory (e.g. topic="logs"). `context`
+    entries (e.g. model_home, the riverbed home of the run) go to the factory only if it takes them."""
+    from riverbed.app import load_pipeline
+
+    return load_pipeline(ref, context=context, **options)
