@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategies import ANY_JSON, BAD_SCALARS, dumps, mangled
 from test_fuzz_apps import BITCOIN_SHAPES, BUZZ_SHAPES
 
+from riverbed.apps.bitcoin.normalize import check_message
 from riverbed.connectors.base import Rejected, Source
 from riverbed.connectors.bpi import BpiSource
 from riverbed.connectors.coinbase import CoinbaseSource
@@ -101,7 +102,7 @@ FRAMES = st.one_of(NOT_JSON, ANY_JSON.map(dumps), st.one_of(*(mangled(s) for s i
 @given(frames=st.lists(FRAMES, min_size=1, max_size=5), feed=st.sampled_from(["exchange", "advanced"]))
 def test_coinbase_frames(elog: Log, frames: list[bytes], feed: str) -> None:
     cases("coinbase frames", len(frames))
-    src = CoinbaseSource(["BTC-USD"], feed=feed, url="ws://127.0.0.1:9")
+    src = CoinbaseSource(["BTC-USD"], feed=feed, url="ws://127.0.0.1:9", check=check_message)
     items = [it for f in frames for it in src._frame(f)]
     _check(items)
     _ingest(elog, f"coinbase-{feed}", items)
@@ -188,7 +189,7 @@ def test_bpi_bodies(elog: Log, bpi_url: str, body: bytes) -> None:
     """A real HTTP poll of a local server answering `body`."""
     cases("bpi bodies (HTTP polls)")
     _Body.body = body
-    items = BpiSource(bpi_url, once=True).poll()
+    items = BpiSource(bpi_url, once=True, check=check_message).poll()
     _check(items)
     _ingest(elog, "bpi", items)
     for it in items:
