@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategies import ANY_JSON, BAD_SCALARS, dumps, mangled
 from test_fuzz_apps import BITCOIN_SHAPES, BUZZ_SHAPES
 
+from riverbed.apps.bitcoin.normalize import check_message
 from riverbed.connectors.base import Rejected, Source
 from riverbed.connectors.bpi import BpiSource
 from riverbed.connectors.coinbase import CoinbaseSource
@@ -80,7 +81,8 @@ def _ingest(log: Log, topic: str, items: list[object]) -> None:
     # the connector's rejects, plus records the Ingestor refuses (an event time out of range)
     assert stats.rejected >= sum(isinstance(i, Rejected) for i in real)
     assert stats.written + stats.rejected == len(real)
-    dead = [as_dead_letter(r) for r in log.read(dlq_topic(topic), 0, before, max_records=100)]
+    dlq = dlq_topic(topic)  # made by the first reject: a fresh log's first batch may have none
+    dead = [as_dead_letter(r) for r in log.read(dlq, 0, before, max_records=100)] if log.exists(dlq) else []
     assert len(dead) == stats.rejected
     assert all(d.reason and d.source == "connector:fuzz" for d in dead)
 
@@ -101,7 +103,7 @@ FRAMES = st.one_of(NOT_JSON, ANY_JSON.map(dumps), st.one_of(*(mangled(s) for s i
 @given(frames=st.lists(FRAMES, min_size=1, max_size=5), feed=st.sampled_from(["exchange", "advanced"]))
 def test_coinbase_frames(elog: Log, frames: list[bytes], feed: str) -> None:
     cases("coinbase frames", len(frames))
-    src = CoinbaseSource(["BTC-USD"], feed=feed, url="ws://127.0.0.1:9")
+    src = CoinbaseSource(["BTC-USD"], feed=feed, url="ws://127.0.0.1:9", check=check_message)
     items = [it for f in frames for it in src._frame(f)]
     _check(items)
     _ingest(elog, f"coinbase-{feed}", items)
@@ -188,7 +190,7 @@ def test_bpi_bodies(elog: Log, bpi_url: str, body: bytes) -> None:
     """A real HTTP poll of a local server answering `body`."""
     cases("bpi bodies (HTTP polls)")
     _Body.body = body
-    items = BpiSource(bpi_url, once=True).poll()
+    items = BpiSource(bpi_url, once=True, check=check_message).poll()
     _check(items)
     _ingest(elog, "bpi", items)
     for it in items:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from riverbed.apps.bitcoin.normalize import normalize
+from riverbed.apps.bitcoin.normalize import check_message, normalize
 from riverbed.apps.bitcoin.parse import parse_batch as btc_parse_batch
 from riverbed.apps.bitcoin.parse import parse_value
 from riverbed.apps.buzz.normalise import normalise
@@ -30,7 +30,7 @@ DEEP = [b"[" * 100_000, b'{"a":' * 100_000]
 
 @pytest.mark.parametrize("raw", DEEP, ids=["array", "object"])
 def test_deeply_nested_json_is_a_reasoned_reject_everywhere(raw: bytes) -> None:
-    [item] = CoinbaseSource(["BTC-USD"], url="ws://127.0.0.1:9")._frame(raw)
+    [item] = CoinbaseSource(["BTC-USD"], url="ws://127.0.0.1:9", check=check_message)._frame(raw)
     assert isinstance(item, Rejected) and "malformed frame" in item.reason
     assert isinstance(json_object(raw), Rejected)  # Twitter, Jetstream, Meetup lines
     [item] = GitHubEventsSource(repo="o/r")._events(raw)
@@ -72,7 +72,8 @@ def test_bpi_poll_with_an_out_of_range_time_is_one_dead_letter() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), One)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        [item] = BpiSource(f"http://127.0.0.1:{server.server_address[1]}/", once=True).poll()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        [item] = BpiSource(url, once=True, check=check_message).poll()
     finally:
         server.shutdown()
         server.server_close()
@@ -118,7 +119,8 @@ def test_github_event_with_a_repo_without_name_is_kept_unkeyed() -> None:
 @pytest.mark.parametrize("items", ["1", '"abc"', '{"a": 1}', "true"])
 def test_advanced_trade_items_that_are_not_a_list_are_rejected(items: str) -> None:
     frame = b'{"channel":"candles","events":[{"candles":%s}]}' % items.encode()
-    [item] = CoinbaseSource(["BTC-USD"], feed="advanced", url="ws://127.0.0.1:9")._frame(frame)
+    src = CoinbaseSource(["BTC-USD"], feed="advanced", url="ws://127.0.0.1:9", check=check_message)
+    [item] = src._frame(frame)
     assert isinstance(item, Rejected) and "candles is not a list" in item.reason
 
 

@@ -19,6 +19,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
+from riverbed.apps.bitcoin.normalize import check_message
 from riverbed.apps.bitcoin.parse import parse_value
 from riverbed.connectors.bpi import BpiSource
 from riverbed.connectors.coinbase import CoinbaseSource
@@ -110,7 +111,8 @@ def test_exchange_feed_replay_with_drop_bad_frames_and_sequence_checks(log) -> N
             ("ticker", "match", "last_match", "heartbeat")]
     server = FeedServer(frames, drop_at={150, 320})
     try:
-        src = CoinbaseSource(PRODUCTS, url=f"ws://127.0.0.1:{server.port}", backoff_s=0.05)
+        src = CoinbaseSource(PRODUCTS, url=f"ws://127.0.0.1:{server.port}", backoff_s=0.05,
+                             check=check_message)
         run_until(log, src, "prices", len(kept) + len(bad))
     finally:
         server.close()
@@ -176,7 +178,8 @@ def test_advanced_trade_feed_waits_for_server_and_splits_events(log) -> None:
     frames = advanced_frames()
     port = free_port()
     src = CoinbaseSource(["SKL-USD", "BAND-GBP"], feed="advanced", url=f"ws://127.0.0.1:{port}",
-                         channels=["market_trades", "ticker", "candles", "heartbeats"], backoff_s=0.05)
+                         channels=["market_trades", "ticker", "candles", "heartbeats"], backoff_s=0.05,
+                         check=check_message)
     started: list[FeedServer] = []
     timer = threading.Timer(0.6, lambda: started.append(FeedServer(frames, subscribe_messages=4, port=port)))
     timer.start()  # nothing listens for the first 0.6 s: the source retries with backoff
@@ -228,7 +231,7 @@ def test_bpi_poller_reads_recorded_response_once_and_dead_letters_bad_bodies(log
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         src = BpiSource(f"http://127.0.0.1:{server.server_address[1]}/v1/bpi/historical/close.json",
-                        interval_s=0.05, currency="AUD")
+                        interval_s=0.05, currency="AUD", check=check_message)
         run_until(log, src, "bpi", 14 + 1 + 2)
     finally:
         server.shutdown()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from riverbed.apps.logwatch.lines import parse_line
 from riverbed.connectors import (
     FORMATS,
     Ingestor,
@@ -30,7 +31,6 @@ from riverbed.connectors import (
     SyntheticLogs,
     TailSource,
     chain,
-    parse_line,
     utf8_text,
 )
 from riverbed.dlq import dead_letter_record, dlq_topic, read_dead_letters, write_dead_letters

@@ -16,7 +16,7 @@ import pytest
 from riverbed.cli import main
 from riverbed.connectors.github import GitHubEventsSource
 from riverbed.connectors.social import TwitterStreamSource
-from riverbed.store.postgres import mask
+from riverbed.urls import mask
 
 GITHUB = "ghp_FUZZsecretGithubToken0001"
 TWITTER = "AAAA-twitter-bearer-secret-0002"

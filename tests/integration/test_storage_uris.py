@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from riverbed import storage
 from riverbed.apps.logwatch.parse import current_year, parse_line
 from riverbed.cli import main
 from riverbed.kappa import drop, reprocess, versions
 from riverbed.log import TopicConfig, open_log
+from riverbed.pipeline import locations
 from riverbed.pipeline.runner import Runner
 from riverbed.web import platform_view
 
@@ -36,21 +36,21 @@ def append(url: str, lines: list[str]) -> None:
 
 def test_locations_resolve_without_pathlib_on_uris(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "h"
-    assert storage.lake_uri(home, "logwatch") == str(home / "lake" / "logwatch")  # today's layout
-    assert storage.stream_checkpoint(home / "versions" / "v2", "logwatch") == str(
+    assert locations.lake_uri(home, "logwatch") == str(home / "lake" / "logwatch")  # today's layout
+    assert locations.stream_checkpoint(home / "versions" / "v2", "logwatch") == str(
         home / "versions" / "v2" / "checkpoints" / "logwatch" / "stream")
-    monkeypatch.setenv(storage.ENV_LAKE, "s3a://bucket/riverbed/lake/")
-    monkeypatch.setenv(storage.ENV_CHECKPOINTS, "hdfs://nn:8020/rb/cp")
-    assert storage.lake_uri(home, "logwatch") == "s3a://bucket/riverbed/lake/logwatch"
-    assert storage.lake_uri(home / "versions" / "v2", "buzz") == "s3a://bucket/riverbed/lake/versions/v2/buzz"
-    assert storage.stream_checkpoint(home, "ysb") == "hdfs://nn:8020/rb/cp/ysb/stream"
-    storage.configure(home, lake="file:///data/lake")  # --lake / Runner(lake=) over the environment
-    assert storage.lake_uri(home / "versions" / "v3", "x") == "file:///data/lake/versions/v3/x"
-    assert storage.checkpoint_uri(home, "x") == "hdfs://nn:8020/rb/cp/x"
-    with pytest.raises(storage.StorageError, match="s3a:// file system, not a local path"):
-        storage.local_path("s3a://bucket/x")
-    with pytest.raises(storage.StorageError, match="not a URI"):
-        storage.configure(home, checkpoints="s3a:bucket")
+    monkeypatch.setenv(locations.ENV_LAKE, "s3a://bucket/riverbed/lake/")
+    monkeypatch.setenv(locations.ENV_CHECKPOINTS, "hdfs://nn:8020/rb/cp")
+    assert locations.lake_uri(home, "logwatch") == "s3a://bucket/riverbed/lake/logwatch"
+    assert locations.lake_uri(home / "versions" / "v2", "buzz") == "s3a://bucket/riverbed/lake/versions/v2/buzz"
+    assert locations.stream_checkpoint(home, "ysb") == "hdfs://nn:8020/rb/cp/ysb/stream"
+    locations.configure(home, lake="file:///data/lake")  # --lake / Runner(lake=) over the environment
+    assert locations.lake_uri(home / "versions" / "v3", "x") == "file:///data/lake/versions/v3/x"
+    assert locations.checkpoint_uri(home, "x") == "hdfs://nn:8020/rb/cp/x"
+    with pytest.raises(locations.StorageError, match="s3a:// file system, not a local path"):
+        locations.local_path("s3a://bucket/x")
+    with pytest.raises(locations.StorageError, match="not a URI"):
+        locations.configure(home, checkpoints="s3a:bucket")
 
 
 @pytest.mark.spark
@@ -114,20 +114,20 @@ def test_unknown_scheme_is_named_with_the_jars_to_add(spark, tmp_path: Path, lin
     append(url, lines[:10])
     runner = Runner("logwatch", log=url, home=tmp_path / "home", spark=spark, lake="foo://bucket/lake",
                     checkpoints=f"file://{tmp_path}/cp")
-    with pytest.raises(storage.StorageError, match="no file system for scheme 'foo' \\(in foo://bucket/lake/"
+    with pytest.raises(locations.StorageError, match="no file system for scheme 'foo' \\(in foo://bucket/lake/"
                        "logwatch\\)") as e:
         runner.start_stream(available_now=True)
     assert "spark.jars.packages" in (e.value.hint or "") and "hadoop-aws" in (e.value.hint or "")
     assert not (tmp_path / "cp").exists() and not spark.streams.active
-    with pytest.raises(storage.StorageError, match="scheme 's3a'") as e:  # jars missing: not a network call
-        storage.exists("s3a://bucket/riverbed/lake", spark)
+    with pytest.raises(locations.StorageError, match="scheme 's3a'") as e:  # jars missing: not a network call
+        locations.exists("s3a://bucket/riverbed/lake", spark)
     assert "org.apache.hadoop:hadoop-aws:3." in (e.value.hint or "")
 
-    monkeypatch.setenv(storage.ENV_CHECKPOINTS, "foo://bucket/cp")  # the dashboard: lag unknown, no error
+    monkeypatch.setenv(locations.ENV_CHECKPOINTS, "foo://bucket/cp")  # the dashboard: lag unknown, no error
     with open_log(url) as log:
         lag = platform_view.lag(log, tmp_path / "other", "logwatch")
     assert lag["total"] is None and "'foo'" in lag["unknown"]
-    monkeypatch.delenv(storage.ENV_CHECKPOINTS)
+    monkeypatch.delenv(locations.ENV_CHECKPOINTS)
 
     # the CLI option, in this process (its Spark session is reused: no second JVM start-up)
     code = main(["run", "logwatch", "--mode", "batch", "--source", "lake", "--lake", "gs://bucket/riverbed/lake",

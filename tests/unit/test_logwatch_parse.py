@@ -452,3 +452,13 @@ def test_parsed_ddl_matches_parsed_schema() -> None:
     fields = [f.strip().split(" ") for f in PARSED_DDL.split(",")]
     assert [name for name, _ in fields] == PARSED_SCHEMA.names
     assert [spark_types[t] for _, t in fields] == PARSED_SCHEMA.types
+
+
+@pytest.mark.parametrize("fmt", ["linux", "openssh"])
+def test_synthetic_syslog_templates_state_the_level_logwatch_derives(fmt: str) -> None:
+    from riverbed.apps.logwatch import level_from_content
+    from riverbed.connectors.synthetic_templates import TEMPLATES
+
+    stated = [(t.text, t.level) for t in TEMPLATES[fmt]]
+    assert stated == [(t.text, level_from_content(t.text)) for t in TEMPLATES[fmt]]
+    assert {"INFO", "ERROR"} <= {level for _, level in stated}  # quiet lines, and errors to burst

@@ -139,7 +139,8 @@ def run_tail(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from riverbed.connectors import ReplaySource, event_time
+    from riverbed.apps.logwatch.lines import event_time
+    from riverbed.connectors import ReplaySource
 
     source = ReplaySource(
         args.file,

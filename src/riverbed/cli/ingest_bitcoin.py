@@ -49,22 +49,25 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
 
 
 def run_coinbase(args: argparse.Namespace) -> int:
+    from riverbed.apps.bitcoin.normalize import check_message
     from riverbed.cli.ingest import run_source
     from riverbed.connectors.coinbase import CoinbaseSource
 
     products = [p.strip() for p in args.products.split(",") if p.strip()]
     channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
-    src = CoinbaseSource(products, feed=args.feed, url=args.url, channels=channels)
+    src = CoinbaseSource(products, feed=args.feed, url=args.url, channels=channels, check=check_message)
     rc = run_source(args, src, f"{src.url} {','.join(src.channels)} for {','.join(products)}")
     note(f"feed: {src.stats.line()}")
     return rc
 
 
 def run_bpi(args: argparse.Namespace) -> int:
+    from riverbed.apps.bitcoin.normalize import check_message
     from riverbed.cli.ingest import run_source
     from riverbed.connectors.bpi import DEFAULT_URL, BpiSource
 
-    src = BpiSource(args.url or DEFAULT_URL, interval_s=args.interval, currency=args.currency, once=args.once)
+    src = BpiSource(args.url or DEFAULT_URL, interval_s=args.interval, currency=args.currency, once=args.once,
+                    check=check_message)
     rc = run_source(args, src, f"polling {src.url} every {args.interval:g}s")
     note(f"poller: {src.stats.line()}")
     return rc

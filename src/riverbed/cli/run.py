@@ -7,8 +7,8 @@ import sys
 import time
 
 from riverbed.cli._common import add_app_argument, add_master_option, positive_int
-from riverbed.storage import add_options as add_storage_options
-from riverbed.storage import apply_options as apply_storage_options
+from riverbed.pipeline.locations import add_options as add_storage_options
+from riverbed.pipeline.locations import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

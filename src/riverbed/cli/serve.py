@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 
 from riverbed.cli._common import non_negative_int, note
-from riverbed.storage import add_options as add_storage_options
-from riverbed.storage import apply_options as apply_storage_options
+from riverbed.pipeline.locations import add_options as add_storage_options
+from riverbed.pipeline.locations import apply_options as apply_storage_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

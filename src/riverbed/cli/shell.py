@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riverbed.cli._common import add_master_option, positive_int
-from riverbed.storage import add_options as add_storage_options
+from riverbed.pipeline.locations import add_options as add_storage_options
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -60,17 +60,17 @@ def view_name(name: str) -> str:
 
 def register_views(spark: SparkSession, home: Path, store_url: str | None = None) -> dict[str, str]:
     """Register every lake dataset and store output as a temp view; returns {view: what it is}."""
-    from riverbed import storage
+    from riverbed.pipeline import locations
     from riverbed.pipeline.sinks import read_lake
     from riverbed.store import open_store
 
     views: dict[str, str] = {}
-    lake = storage.lake_root(home)  # <home>/lake, or the --lake / $RIVERBED_LAKE root (any Hadoop URI)
-    for name, is_dir in sorted(storage.children(lake, spark).items()):
-        d = storage.join(lake, name)
+    lake = locations.lake_root(home)  # <home>/lake, or the --lake / $RIVERBED_LAKE root (any Hadoop URI)
+    for name, is_dir in sorted(locations.children(lake, spark).items()):
+        d = locations.join(lake, name)
         if not is_dir or name == "versions":  # a root of its own also holds Kappa versions' lakes
             continue
-        if storage.scheme(d) == "" and not any(Path(d).rglob("*.parquet")):
+        if locations.scheme(d) == "" and not any(Path(d).rglob("*.parquet")):
             continue
         try:
             df = read_lake(spark, home, name)
@@ -102,8 +102,8 @@ def store_frame(spark: SparkSession, store: Any, name: str) -> Any:
 
 def _session(args: argparse.Namespace) -> tuple[SparkSession, dict[str, str]]:
     from riverbed.config import resolve_home
+    from riverbed.pipeline.locations import apply_options
     from riverbed.spark import get_spark
-    from riverbed.storage import apply_options
 
     home = resolve_home(args.home)
     apply_options(args)

@@ -19,10 +19,9 @@ from riverbed.connectors.base import (
     utf8_text,
 )
 from riverbed.connectors.ingest import Ingestor
-from riverbed.connectors.logformats import FORMATS, ParsedLine, event_time, parse_line
 from riverbed.connectors.replay import ReplaySource, json_time, parse_time
 from riverbed.connectors.socket_text import SocketTextSource
-from riverbed.connectors.synthetic import LogGenerator, LogLine, SyntheticLogs
+from riverbed.connectors.synthetic import FORMATS, LogGenerator, LogLine, SyntheticLogs
 from riverbed.connectors.tail import TailSource
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "Item",
     "LogGenerator",
     "LogLine",
-    "ParsedLine",
     "Rejected",
     "ReplaySource",
     "SocketTextSource",
@@ -41,10 +39,8 @@ __all__ = [
     "TailSource",
     "TokenBucket",
     "chain",
-    "event_time",
     "json_time",
     "key_from_regex",
-    "parse_line",
     "parse_time",
     "utf8_text",
 ]

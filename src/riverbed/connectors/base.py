@@ -32,6 +32,10 @@ class Rejected:
 
 Item = bytes | Record | Rejected | None
 Decode = Callable[[Record], Record]
+#: An app's check of one decoded message, handed to a connector (`check=`): returns the record key
+#: (None: unkeyed) or raises ValueError, whose text becomes the dead-letter reason. Connectors know
+#: the wire format; what makes a message usable belongs to the app that reads it.
+Check = Callable[[dict[str, Any]], str | None]
 
 
 class Source(ABC):

@@ -10,7 +10,9 @@ Two response shapes are read, both with a `bpi` object:
 Each becomes `{"type": "index", "product_id": "BTC-<CUR>", "time": ..., "price": ..., "source":
 "coindesk-bpi"}`, keyed by product. A value already sent (same product and time) is not sent again,
 so polling every `interval_s` only adds what is new. Failed requests are retried on the next poll
-with exponential backoff; a response that is not BPI JSON goes to the dead-letter topic.
+with exponential backoff; a response that is not BPI JSON, has a value without a readable time, or
+has a value the app's `check` refuses (see `riverbed.connectors.base.Check`; the bitcoin app's is
+`riverbed.apps.bitcoin.normalize.check_message`) goes whole to the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from riverbed.apps.bitcoin.normalize import normalize, time_us
-from riverbed.connectors.base import Item, Rejected, Source
+from riverbed.connectors.base import Check, Item, Rejected, Source
 from riverbed.errors import InvalidArgument
 from riverbed.log.api import Record
-from riverbed.timeutil import iso
+from riverbed.timeutil import iso, time_us
 
 DEFAULT_URL = "https://api.coindesk.com/v1/bpi/currentprice.json"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -61,9 +62,7 @@ def bpi_messages(doc: Any, currency: str = "USD") -> list[dict[str, Any]]:
             msg = {"time": f"{key}T00:00:00Z", "price": v, "product_id": f"BTC-{currency}"}
         else:
             raise ValueError(f"bpi entry {key!r} is neither a currency object nor a YYYY-MM-DD close")
-        msg = {"type": "index", **msg, "source": "coindesk-bpi"}
-        normalize(msg)
-        out.append(msg)
+        out.append({"type": "index", **msg, "source": "coindesk-bpi"})
     return out
 
 
@@ -73,7 +72,8 @@ class BpiSource(Source):
     name = "bpi"
 
     def __init__(self, url: str = DEFAULT_URL, *, interval_s: float = 60.0, currency: str = "USD",
-                 timeout_s: float = 10.0, max_backoff_s: float = 300.0, once: bool = False) -> None:
+                 timeout_s: float = 10.0, max_backoff_s: float = 300.0, once: bool = False,
+                 check: Check | None = None) -> None:
         super().__init__()
         if not url.startswith(("http://", "https://")):
             raise InvalidArgument(f"{url!r} is not an http(s) URL")
@@ -81,7 +81,7 @@ class BpiSource(Source):
             raise InvalidArgument(f"interval must be > 0 s, got {interval_s}")
         self.url, self.interval_s, self.timeout_s = url, interval_s, timeout_s
         self.currency = currency.upper()
-        self.max_backoff_s, self.once = max_backoff_s, once
+        self.max_backoff_s, self.once, self.check = max_backoff_s, once, check
         self.stats = PollStats()
         self._seen: set[tuple[str, int]] = set()
 
@@ -97,12 +97,15 @@ class BpiSource(Source):
         body = self._fetch()
         try:
             msgs = bpi_messages(json.loads(body), self.currency)
+            for m in msgs:
+                if self.check:
+                    self.check(m)
+            times = [time_us(m["time"]) // 1000 for m in msgs]
         except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
             self.stats.rejected += 1
             return [Rejected(body, f"{self.url}: {e}")]
         items: list[Item] = []
-        for m in msgs:
-            t = time_us(m["time"]) // 1000
+        for m, t in zip(msgs, times, strict=True):
             if (m["product_id"], t) in self._seen:
                 continue
             self._seen.add((m["product_id"], t))

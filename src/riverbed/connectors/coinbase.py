@@ -15,8 +15,13 @@ When the connection drops, the source reconnects with exponential backoff and su
 Sequence checks, counted in `stats`: Exchange trade ids per product must go up by one (a jump is a
 gap: trades missed), and a `sequence` below one already seen is out of order; Advanced Trade's
 `sequence_num` must go up by one per message on a connection. Frames that are not JSON, error
-messages and price messages with bad fields go to the dead-letter topic with the reason;
+messages and messages the app's `check` refuses go to the dead-letter topic with the reason;
 subscriptions, snapshots, l2update and other non-price messages are counted and skipped.
+
+`check` (see `riverbed.connectors.base.Check`) is the app's test of each kept message: it returns
+the record key or raises ValueError (the dead-letter reason); the bitcoin app's is
+`riverbed.apps.bitcoin.normalize.check_message`. Without one, every kept message is a record keyed
+by its `product_id`.
 """
 
 from __future__ import annotations
@@ -27,8 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from riverbed.apps.bitcoin.normalize import normalize
-from riverbed.connectors.base import Item, Rejected, Source
+from riverbed.connectors.base import Check, Item, Rejected, Source
 from riverbed.errors import InvalidArgument
 from riverbed.log.api import Record
 
@@ -65,6 +69,12 @@ class FeedStats:
                 f"({self.missing} missing), out of order {self.out_of_order}; skipped: {skipped}")
 
 
+def product_key(obj: dict[str, Any]) -> str | None:
+    """The default check: every message is usable, keyed by its `product_id` when it has one."""
+    p = obj.get("product_id")
+    return p if isinstance(p, str) and p else None
+
+
 class CoinbaseSource(Source):
     """Subscribes to Coinbase market data for `products` and yields one record per tick/trade/candle."""
 
@@ -80,6 +90,7 @@ class CoinbaseSource(Source):
         backoff_s: float = 0.1,
         max_backoff_s: float = 10.0,
         open_timeout_s: float = 10.0,
+        check: Check | None = None,
     ) -> None:
         super().__init__()
         if feed not in FEEDS:
@@ -92,6 +103,7 @@ class CoinbaseSource(Source):
             raise InvalidArgument(f"{self.url!r} is not a WebSocket URL", hint="use ws://host:port or wss://")
         self.channels = list(channels or FEEDS[feed][1])
         self.backoff_s, self.max_backoff_s, self.open_timeout_s = backoff_s, max_backoff_s, open_timeout_s
+        self.check = check or product_key
         self.stats = FeedStats()
         self._trade_ids: dict[str, int] = {}
         self._sequences: dict[str, int] = {}
@@ -171,11 +183,11 @@ class CoinbaseSource(Source):
 
     def _record(self, obj: dict[str, Any], raw: bytes) -> Item:
         try:
-            tick = normalize(obj)
+            key = self.check(obj)
         except ValueError as e:
             return self._reject(raw, str(e))
         self.stats.records += 1
-        return Record(raw, key=tick.product.encode() if tick.product else None)
+        return Record(raw, key=key.encode() if key else None)
 
     def _exchange(self, msg: dict[str, Any], raw: bytes) -> Iterator[Item]:
         typ = msg.get("type")

@@ -1,9 +1,9 @@
 """Replay a recorded file (JSON lines or text logs, optionally .gz) as if it were arriving now.
 
 Event times come from `time_field` (JSON lines: one or more dotted paths, the first present
-wins; epoch s or ms, or ISO-8601), or from `event_time(line)` for text (e.g.
-`logformats.event_time`). A line without one gets the previous line's time (so order is kept),
-or the replay time before any. `speed` paces by the recorded gaps divided by `speed` (gaps
+wins; epoch s or ms, or ISO-8601), or from `event_time(line)` for text (e.g. logwatch's
+`riverbed.apps.logwatch.lines.event_time`). A line without one gets the previous line's time
+(so order is kept), or the replay time before any. `speed` paces by the recorded gaps divided by `speed` (gaps
 capped at `max_gap_s`); `rebase` shifts times so the first record is "now" (keeping the gaps),
 which a looped replay needs to keep time moving forward. Pacing at N records/s is the `Ingestor`'s `rate`.
 """

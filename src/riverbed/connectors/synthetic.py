@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riverbed.connectors.base import Item, Source
-from riverbed.connectors.logformats import FORMATS
 from riverbed.connectors.synthetic_templates import TEMPLATES, Template
 from riverbed.errors import InvalidArgument
 from riverbed.log.api import Record, now_ms
 
+#: The formats the generator writes (syslog split into its two kinds of host, as loghub has them).
+FORMATS = ("hdfs", "hadoop", "spark", "apache", "linux", "openssh")
 #: Share of lines per format (a cluster: HDFS and Spark chatty, web and auth logs less so).
 DEFAULT_MIX = {"hdfs": 0.25, "hadoop": 0.15, "spark": 0.25, "apache": 0.1, "linux": 0.1, "openssh": 0.15}
 

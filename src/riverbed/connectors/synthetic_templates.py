@@ -5,6 +5,11 @@ Written for riverbed after the message shapes and level mix of the loghub sample
 INFO with ~4% WARN; Hadoop with many WARN and some ERROR/FATAL; Spark INFO; Apache notice and
 error; syslog auth failures). No loghub text is copied. `{name}` placeholders are filled with
 fresh random values (see `synthetic._MAKERS`).
+
+Syslog lines (linux, openssh) carry no level: readers derive one from the words, so the levels
+written here for them are the ones a reader derives (logwatch's `level_from_content`;
+tests/unit/test_logwatch_parse.py checks they agree), and the generator states exactly what a
+reader will find. The bursts pick their error templates by these levels.
 """
 
 from __future__ import annotations
@@ -200,32 +205,32 @@ TEMPLATES: dict[str, list[Template]] = {
         Template(909, "INFO", "ftpd", "connection from {pubip} () at Sat Jul  9 12:16:49 2005 "),
         Template(
             350,
-            "WARN",
+            "ERROR",
             "sshd(pam_unix)",
             "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost={pubip}  user=root",
         ),
         Template(116, "WARN", "sshd(pam_unix)", "check pass; user unknown"),
         Template(86, "INFO", "su(pam_unix)", "session opened for user {user} by (uid=0)"),
         Template(86, "INFO", "su(pam_unix)", "session closed for user {user}"),
-        Template(43, "ERROR", "logrotate", "ALERT exited abnormally with [1]"),
+        Template(43, "INFO", "logrotate", "ALERT exited abnormally with [1]"),
         Template(36, "INFO", "sshd(pam_unix)", "session opened for user {user} by (uid=0)"),
     ],
     "openssh": [
         Template(413, "INFO", "sshd", "Received disconnect from {pubip}: 11: Bye Bye [preauth]"),
         Template(
             384,
-            "WARN",
+            "ERROR",
             "sshd",
             "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={pubip}  user=root",
         ),
-        Template(383, "WARN", "sshd", "Failed password for {user} from {pubip} port {port} ssh2"),
+        Template(383, "ERROR", "sshd", "Failed password for {user} from {pubip} port {port} ssh2"),
         Template(
-            135, "WARN", "sshd", "Failed password for invalid user {user} from {pubip} port {port} ssh2"
+            135, "ERROR", "sshd", "Failed password for invalid user {user} from {pubip} port {port} ssh2"
         ),
         Template(113, "WARN", "sshd", "Invalid user {user} from {pubip}"),
         Template(
             85,
-            "WARN",
+            "ERROR",
             "sshd",
             "reverse mapping checking getaddrinfo for host-{pid}.example.net [{pubip}] failed - POSSIBLE BREAK-IN ATTEMPT!",
         ),
@@ -238,17 +243,3 @@ TEMPLATES: dict[str, list[Template]] = {
         ),
     ],
 }
-
-
-def _syslog_levels() -> None:
-    """Syslog lines carry no level: readers derive one from the words (logwatch's
-    `level_from_content`), so the generator states exactly what a reader will derive."""
-    from dataclasses import replace
-
-    from riverbed.apps.logwatch.parse import level_from_content
-
-    for fmt in ("linux", "openssh"):
-        TEMPLATES[fmt] = [replace(t, level=level_from_content(t.text)) for t in TEMPLATES[fmt]]
-
-
-_syslog_levels()

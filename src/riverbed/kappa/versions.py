@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riverbed import storage
 from riverbed.config import resolve_home, version_home
 from riverbed.errors import RiverbedError
+from riverbed.pipeline import locations
 from riverbed.store import SqliteStore, open_store
 
 if TYPE_CHECKING:
@@ -94,11 +94,12 @@ def checkpoint_offsets(
 ) -> dict[str, dict[int, int]]:
     """Log offsets the version's stream has committed ({} before its first micro-batch); a checkpoint
     on a remote file system (s3a://, hdfs://...) is read through `spark` or the running session."""
-    base = storage.stream_checkpoint(home, pipeline)
-    commits = [int(n) for n in storage.children(storage.join(base, "commits"), spark) if n.isdigit()]
+    base = locations.stream_checkpoint(home, pipeline)
+    commits = [int(n) for n in locations.children(locations.join(base, "commits"), spark) if n.isdigit()]
     if not commits:
         return {}
-    lines = storage.read_text(storage.join(base, "offsets", str(max(commits))), spark).strip().splitlines()
+    last = locations.join(base, "offsets", str(max(commits)))
+    lines = locations.read_text(last, spark).strip().splitlines()
     return {t: {int(p): o for p, o in parts.items()} for t, parts in json.loads(lines[-1]).items()}
 
 
@@ -126,13 +127,13 @@ def versions(pipeline: str, *, home: str | Path | None = None, log: str | None =
     store = _registry(root)
     serving, previous = _alias(store, pipeline)
     known = _known(store, pipeline)
-    spark = storage.spark_for(storage.checkpoints_root(root))  # started only for a remote checkpoint root
+    spark = locations.spark_for(locations.checkpoints_root(root))  # started only for a remote checkpoint root
     out = []
     for v in ["v1", *sorted(k for k in known if k != "v1")]:
         options, created = known.get(v, ({}, None))
         vhome = version_home(root, v)
-        checkpoint = storage.checkpoint_uri(vhome, pipeline)
-        if v == "v1" and serving != "v1" and not storage.exists(checkpoint, spark):
+        checkpoint = locations.checkpoint_uri(vhome, pipeline)
+        if v == "v1" and serving != "v1" and not locations.exists(checkpoint, spark):
             continue
         topics = list(get_pipeline(ref, **options).topics)
         behind = lag(vhome, pipeline, topics, absolute_log_url(log, str(root)), spark)
@@ -158,8 +159,9 @@ def reprocess(
 ) -> StreamHandle:
     """Run `pipeline` (built with `options`, i.e. the changed code) as `version` from the start of the
     retained log into its own outputs; blocks until caught up (available_now) or Ctrl-C. `lake` and
-    `checkpoints` are the home's roots (riverbed.storage): the version's go under <root>/versions/<v>.
-    `pipeline` is an app reference (riverbed.app): a name, app.py[:ATTR] or package.module[:ATTR]."""
+    `checkpoints` are the home's roots (riverbed.pipeline.locations): the version's go under
+    <root>/versions/<v>. `pipeline` is an app reference (riverbed.app): a name, app.py[:ATTR] or
+    package.module[:ATTR]."""
     from riverbed.app import pipeline_name
     from riverbed.pipeline.runner import Runner
 
@@ -177,7 +179,7 @@ def reprocess(
             f"{pipeline} {version} exists with other options {known[version][0]}",
             hint=f"choose a new version name, or `riverbed drop {pipeline} {version}` first",
         )
-    storage.configure(root, lake=lake, checkpoints=checkpoints)
+    locations.configure(root, lake=lake, checkpoints=checkpoints)
     runner = Runner(ref, log=log, home=root, version=version, spark=spark, **opts)
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO _rb_versions VALUES (?, ?, ?, ?)",
@@ -238,19 +240,19 @@ def drop(pipeline: str, version: str, *, home: str | Path | None = None,
         raise KappaError(f"{pipeline} has no version {version!r}")
     vhome = version_home(root, version)
     if version == "v1":  # the home's own: only this pipeline's parts
-        parts = [storage.checkpoint_uri(vhome, pipeline), storage.lake_uri(vhome, pipeline)]
-        spark = storage.spark_for(*parts, spark=spark)
+        parts = [locations.checkpoint_uri(vhome, pipeline), locations.lake_uri(vhome, pipeline)]
+        spark = locations.spark_for(*parts, spark=spark)
         for name in store.outputs(pipeline):
             store.drop_output(name)
         for part in parts:
-            storage.delete(part, spark)
+            locations.delete(part, spark)
     else:  # the version home, and its roots under <lake|checkpoints root>/versions/<v> if elsewhere
-        parts = [storage.checkpoints_root(vhome), storage.lake_root(vhome)]
-        spark = storage.spark_for(*parts, spark=spark)
+        parts = [locations.checkpoints_root(vhome), locations.lake_root(vhome)]
+        spark = locations.spark_for(*parts, spark=spark)
         open_store(home=root, version=version).destroy()
-        storage.delete(str(vhome))
+        locations.delete(str(vhome))
         for part in parts:
-            storage.delete(part, spark)
+            locations.delete(part, spark)
     with store.transaction() as db:
         db.execute("DELETE FROM _rb_versions WHERE pipeline = ? AND version = ?", (pipeline, version))
         if previous == version:

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from riverbed import storage
 from riverbed.errors import InvalidArgument
 from riverbed.layers.serving import is_view
+from riverbed.pipeline import locations
 from riverbed.pipeline.batch import load_parsed
 from riverbed.pipeline.sinks import lake_path, partial_updates, stamp_rows
 
@@ -45,7 +45,7 @@ def default_cutoff(runner: Runner) -> int:
 def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerResult:
     """Recompute every view of the runner's pipeline over the lake before the cutoff."""
     p, store = runner.pipeline, runner.store
-    if not storage.exists(lake := lake_path(runner.home, p.name), runner.spark):
+    if not locations.exists(lake := lake_path(runner.home, p.name), runner.spark):
         raise InvalidArgument(
             f"the lake has no data for {p.name} in {lake}",
             hint=f"the stream keeps every parsed record there: run it first (riverbed run {p.name})",

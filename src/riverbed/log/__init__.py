@@ -27,6 +27,7 @@ from riverbed.log.api import (
 )
 from riverbed.log.consumer import Consumer
 from riverbed.log.partitioner import murmur2, partition_for
+from riverbed.urls import mask
 
 __all__ = [
     "AppendResult",
@@ -123,7 +124,5 @@ def _typed(name: str, value: str, default: object, where: str) -> object:
 
 def mask_url(url: str) -> str:
     """`url` with secrets hidden (passwords, and any option naming a secret), for messages and reprs."""
-    from riverbed.store.postgres import mask
-
     hidden = re.sub(r"([?&][^=&]*(?:password|secret)[^=&]*=)[^&]*", r"\1***", url, flags=re.IGNORECASE)
     return mask(hidden)  # then user:password@ forms

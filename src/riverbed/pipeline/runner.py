@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from riverbed import storage
 from riverbed.config import resolve_home, version_home
 from riverbed.errors import InvalidArgument, RiverbedError
+from riverbed.pipeline import locations
 from riverbed.pipeline.batch import BatchResult, run_batch
 from riverbed.pipeline.registry import get_pipeline
 from riverbed.pipeline.sinks import lake_path
@@ -79,11 +79,12 @@ class Runner:
         """`version` (Kappa) runs the pipeline apart: own checkpoints, lake and store under
         <home>/versions/<version>, on the same log. None or "v1" is the home itself.
         `lake`/`checkpoints`: roots (paths or Hadoop URIs) for this home, for the rest of the process
-        (see riverbed.storage); by default $RIVERBED_LAKE/$RIVERBED_CHECKPOINTS or under the home."""
+        (see riverbed.pipeline.locations); by default $RIVERBED_LAKE/$RIVERBED_CHECKPOINTS or under
+        the home."""
         from riverbed.spark.datasource import absolute_log_url
 
         self.root = resolve_home(home)
-        storage.configure(self.root, lake=lake, checkpoints=checkpoints)
+        locations.configure(self.root, lake=lake, checkpoints=checkpoints)
         self.pipeline = (get_pipeline(pipeline, context={"model_home": self.root}, **options)
                          if isinstance(pipeline, str) else pipeline)
         self.version = version or "v1"
@@ -113,8 +114,8 @@ class Runner:
 
         if source == "log":
             self.check_topics()
-        elif not storage.exists(lake := lake_path(self.home, self.pipeline.name),
-                                self._spark if storage.is_local(lake) else self.spark):
+        elif not locations.exists(lake := lake_path(self.home, self.pipeline.name),
+                                self._spark if locations.is_local(lake) else self.spark):
             raise InvalidArgument(
                 f"the lake has no data for {self.pipeline.name} in {lake}",
                 hint=f"run the stream first (riverbed run {self.pipeline.name}), or use --source log",
@@ -148,8 +149,8 @@ class Runner:
         """Start the streaming query and return at once. `latency_target_ms` replaces the fixed
         trigger by the latency-target controller (`riverbed.pipeline.latency`)."""
         self.check_topics()
-        checkpoint = storage.stream_checkpoint(self.home, self.pipeline.name)
-        storage.check(self.spark, checkpoint, lake_path(self.home, self.pipeline.name))
+        checkpoint = locations.stream_checkpoint(self.home, self.pipeline.name)
+        locations.check(self.spark, checkpoint, lake_path(self.home, self.pipeline.name))
         query, processor = start_stream(
             self.pipeline, self.spark, log_url=self.log_url, home=self.home, store=self.store,
             trigger=f"{trigger_ms} milliseconds", available_now=available_now,

@@ -57,7 +57,7 @@ def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
 
 def lake_path(home: Path, pipeline: str) -> str:
     """The pipeline's lake: <home>/lake/<pipeline>, or under $RIVERBED_LAKE / --lake (any Hadoop URI)."""
-    from riverbed.storage import lake_uri
+    from riverbed.pipeline.locations import lake_uri
 
     return lake_uri(home, pipeline)
 

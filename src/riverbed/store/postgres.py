@@ -19,16 +19,10 @@ from typing import Any
 
 from riverbed.errors import RiverbedError
 from riverbed.store.sqlite import SqliteStore, StoreError, ident
+from riverbed.urls import mask
 
 _TYPES = (("INTEGER", "BIGINT"), ("REAL", "DOUBLE PRECISION"), ("BLOB", "BYTEA"))
 _OR = re.compile(r"^\s*INSERT OR (REPLACE|IGNORE) INTO (\"?[A-Za-z_][A-Za-z0-9_]*\"?)\s*(\(([^)]*)\))?", re.I)
-
-
-def mask(url: str) -> str:
-    """The URL (or key=value DSN) with its password hidden, for messages; up to the LAST @, so a
-    password with an unencoded @ is hidden whole, and any password= parameter too."""
-    url = re.sub(r"(://[^:/@]+:).*@", r"\1***@", url)
-    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 class _Pg:

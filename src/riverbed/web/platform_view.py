@@ -15,9 +15,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from riverbed import storage
 from riverbed.dlq import DLQ_SUFFIX, as_dead_letter
 from riverbed.log import Log
+from riverbed.pipeline import locations
 from riverbed.store import SqliteStore
 
 RUNNING_WITHIN_MS = 30_000  # a pipeline whose last micro-batch is older than this is "idle"
@@ -42,17 +42,17 @@ def topics(log: Log, rates: dict[str, float] | None = None) -> list[dict[str, An
 
 
 def checkpoint_dir(home: Path, pipeline: str) -> str:
-    """The pipeline's stream checkpoint: a local path or a Hadoop URI (see riverbed.storage)."""
-    return storage.stream_checkpoint(home, pipeline)
+    """The pipeline's stream checkpoint: a local path or a Hadoop URI (see riverbed.pipeline.locations)."""
+    return locations.stream_checkpoint(home, pipeline)
 
 
 def _batches(folder: str) -> list[int]:
-    return sorted((int(name) for name in storage.children(folder) if name.isdigit()), reverse=True)
+    return sorted((int(name) for name in locations.children(folder) if name.isdigit()), reverse=True)
 
 
 def _read_offsets(path: str) -> dict[str, dict[int, int]] | None:
     try:
-        lines = storage.read_text(path).splitlines()
+        lines = locations.read_text(path).splitlines()
     except OSError:
         return None
     offsets: dict[str, dict[int, int]] = {}
@@ -72,12 +72,12 @@ def committed_offsets(home: Path, pipeline: str) -> tuple[int | None, dict[str, 
     """The last committed micro-batch id and the offsets it read up to, from Spark's checkpoint.
     Before the first commit: no batch, and the topics planned so far with nothing committed."""
     cp = checkpoint_dir(home, pipeline)
-    for batch in _batches(storage.join(cp, "commits")):
-        offsets = _read_offsets(storage.join(cp, "offsets", str(batch)))
+    for batch in _batches(locations.join(cp, "commits")):
+        offsets = _read_offsets(locations.join(cp, "offsets", str(batch)))
         if offsets is not None:
             return batch, offsets
-    for batch in _batches(storage.join(cp, "offsets")):
-        planned = _read_offsets(storage.join(cp, "offsets", str(batch)))
+    for batch in _batches(locations.join(cp, "offsets")):
+        planned = _read_offsets(locations.join(cp, "offsets", str(batch)))
         if planned is not None:
             return None, {t: {} for t in planned}
     return None, {}
@@ -88,7 +88,7 @@ def lag(log: Log, home: Path, pipeline: str) -> dict[str, Any]:
     (total None, with the reason, when the checkpoint cannot be read from here)."""
     try:
         batch, offsets = committed_offsets(home, pipeline)
-    except storage.StorageError as e:
+    except locations.StorageError as e:
         return {"pipeline": pipeline, "committed_batch": None, "total": None, "partitions": [],
                 "unknown": str(e)}
     rows, total = [], 0
@@ -109,11 +109,11 @@ def pipeline_names(store: SqliteStore, home: Path) -> list[str]:
     from riverbed.pipeline.registry import pipeline_names as registered
 
     names = set(registered())
-    root = storage.checkpoints_root(home)
+    root = locations.checkpoints_root(home)
     try:
-        found = [n for n, is_dir in storage.children(root).items() if is_dir and n != "versions"]
-        names.update(n for n in found if storage.children(storage.join(root, n)).get("stream"))
-    except storage.StorageError:  # a remote root with no Spark session here: the registered ones
+        found = [n for n, is_dir in locations.children(root).items() if is_dir and n != "versions"]
+        names.update(n for n in found if locations.children(locations.join(root, n)).get("stream"))
+    except locations.StorageError:  # a remote root with no Spark session here: the registered ones
         pass
     return sorted(names)
 
@@ -140,8 +140,8 @@ def pipeline_summary(store: SqliteStore, log: Log, home: Path, name: str, now_ms
     last = store.metrics(name, limit=1)
     state = store.state(name)
     try:
-        has_checkpoint = storage.exists(checkpoint_dir(home, name))
-    except storage.StorageError:  # remote, no Spark session here: lag unknown
+        has_checkpoint = locations.exists(checkpoint_dir(home, name))
+    except locations.StorageError:  # remote, no Spark session here: lag unknown
         has_checkpoint = False
     if not outputs and not last and not has_checkpoint:
         status = "not running"

@@ -4,13 +4,14 @@ batch mode (see pipeline.py). The parse (normalize.py, parse.py) and the simulat
 are plain Python, usable without Spark.
 """
 
-from riverbed.apps.bitcoin.normalize import PRICE_KINDS, Tick, normalize
+from riverbed.apps.bitcoin.normalize import PRICE_KINDS, Tick, check_message, normalize
 from riverbed.apps.bitcoin.simulate import Simulation, crossover, indicators, load_strategy, simulate, summary
 
 __all__ = [
     "PRICE_KINDS",
     "Simulation",
     "Tick",
+    "check_message",
     "crossover",
     "indicators",
     "load_strategy",

@@ -17,15 +17,12 @@ reason, which becomes the dead-letter reason.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from riverbed.timeutil import time_us
+
 PRICE_KINDS = ("trade", "ticker", "bar", "index", "candle")
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-EPOCH_S_MAX = 10**11  # numbers below this are epoch seconds, above it epoch milliseconds
-TIME_US_MIN, TIME_US_MAX = -62_135_596_800_000_000, 253_402_300_799_999_999  # 0001-01-01 .. 9999-12-31
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,39 +39,6 @@ class Tick:
     low: float | None = None
     seq: int | None = None
     source: str = "coinbase"
-
-
-def time_us(value: Any, what: str = "time") -> int:
-    """Epoch microseconds from ISO 8601 (any fraction digits) or epoch s/ms (number or digits);
-    ValueError if it is not a time or falls outside years 1-9999 (it could not be printed or stored)."""
-    us = _time_us(value, what)
-    if not TIME_US_MIN <= us <= TIME_US_MAX:
-        raise ValueError(f"{what} {value!r} is out of range (years 1-9999)")
-    return us
-
-
-def _time_us(value: Any, what: str) -> int:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{what} is missing")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError(f"{what} {value!r} is not a time")
-        return round(value * 1_000_000) if abs(value) < EPOCH_S_MAX else int(value) * 1000
-    if isinstance(value, str):
-        s = value.strip()
-        try:
-            return _time_us(float(s), what)
-        except ValueError:
-            pass
-        try:
-            d = datetime.fromisoformat(_FRACTION.sub(r"\1", s.replace("Z", "+00:00")))
-        except ValueError:
-            raise ValueError(f"{what} {value!r} is not ISO 8601 or epoch seconds") from None
-        if d.tzinfo is None:
-            d = d.replace(tzinfo=UTC)
-        delta = d - datetime(1970, 1, 1, tzinfo=UTC)
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    raise ValueError(f"{what} {value!r} is not a time")
 
 
 def number(obj: dict[str, Any], key: str, *, positive: bool = True, required: bool = True) -> float | None:
@@ -174,3 +138,9 @@ def normalize(obj: Any) -> Tick:
     except ValueError as e:
         raise ValueError(f"{channel or typ}: {e}") from None
     raise ValueError("not a price message: no 'type' (Exchange feed) or 'channel' (Advanced Trade)")
+
+
+def check_message(obj: dict[str, Any]) -> str | None:
+    """The check the Coinbase and BPI connectors run on each message (their `check=`): the record
+    key (the product, None if it has none), or ValueError, the dead-letter reason, if unusable."""
+    return normalize(obj).product or None

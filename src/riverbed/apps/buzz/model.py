@@ -107,10 +107,10 @@ def training_data(spark: SparkSession, home: Path) -> DataFrame:
     """The lake's buzz rows that have words to learn from: posts, event texts, meetup events."""
     from pyspark.sql import functions as F
 
-    from riverbed import storage
+    from riverbed.pipeline import locations
     from riverbed.pipeline.sinks import lake_path, read_lake
 
-    if not storage.exists(lake := lake_path(home, "buzz"), spark):
+    if not locations.exists(lake := lake_path(home, "buzz"), spark):
         raise InvalidArgument(
             f"the lake has no buzz data in {lake}",
             hint="ingest (riverbed ingest github|social|meetup) and run the stream (riverbed run buzz) first",

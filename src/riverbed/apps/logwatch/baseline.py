@@ -33,10 +33,10 @@ def train_baseline(
     """
     from pyspark.sql import functions as F
 
-    from riverbed import storage
+    from riverbed.pipeline import locations
     from riverbed.pipeline.sinks import lake_path, read_lake
 
-    if not storage.exists(lake_path(home, pipeline), spark):  # nothing kept yet: nothing to learn from
+    if not locations.exists(lake_path(home, pipeline), spark):  # nothing kept yet: nothing to learn from
         return []
     df = read_lake(spark, home, pipeline)
     t = F.unix_millis("time")

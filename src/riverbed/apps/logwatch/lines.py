@@ -1,9 +1,10 @@
-"""Log lines as connectors see them: which loghub format, event time, level, component.
+"""Log lines as the connectors' callers see them: which loghub format, event time, level, component.
 
-A thin view over logwatch's parser (`riverbed.apps.logwatch.parse`), the one definition of how
-riverbed reads log lines, so a replayed line's event time, the synthetic generator's self-check and
-the logwatch pipeline always agree. Syslog lines are told apart as "linux" or "openssh" here, the
-formats the synthetic generator writes.
+A thin view over logwatch's parser (`parse.py`), the one definition of how riverbed reads log
+lines, so a replayed line's event time (`riverbed ingest replay --log-times` hands `event_time` to
+the generic `ReplaySource`), the synthetic generator's self-check and the logwatch pipeline always
+agree. Syslog lines are told apart as "linux" or "openssh" here, the formats the synthetic
+generator (`riverbed.connectors.synthetic`) writes.
 
     >>> parse_line("17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn").level
     'INFO'
@@ -15,8 +16,6 @@ from dataclasses import dataclass
 
 from riverbed.apps.logwatch.parse import parse_line as _parse
 from riverbed.errors import LogParseError
-
-FORMATS = ("hdfs", "hadoop", "spark", "apache", "linux", "openssh")
 
 
 @dataclass(frozen=True, slots=True)
