@@ -8,7 +8,8 @@ import riverbed.log
 
 def test_top_level_exports() -> None:
     assert sorted(riverbed.__all__) == sorted(
-        ["LogRecord", "Record", "RiverbedError", "TopicConfig", "__version__", "open_log"]
+        ["App", "LogRecord", "Output", "Pipeline", "Record", "RiverbedError", "TopicConfig", "__version__",
+         "load_pipeline", "open_log"]
     )
     for name in riverbed.__all__:
         assert hasattr(riverbed, name), name

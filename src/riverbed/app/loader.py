@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -100,10 +101,12 @@ def load_app(ref: str) -> LoadedApp:
     return _from_module(module, attr or None, f"module {target}")
 
 
-def load_pipeline(ref: str | Pipeline, *, context: Mapping[str, object] | None = None,
+def load_pipeline(ref: str | os.PathLike[str] | Pipeline, *, context: Mapping[str, object] | None = None,
                   **options: object) -> Pipeline:
-    """The pipeline `ref` names, built with `options` (e.g. topic="logs"); `context` entries (e.g.
-    model_home) go to a factory only if it takes them."""
+    """The pipeline `ref` names (a reference, a path, or a Pipeline), built with `options` (e.g.
+    topic="logs"); `context` entries (e.g. model_home) go to a factory only if it takes them."""
+    if isinstance(ref, os.PathLike):
+        ref = os.fspath(ref)
     if isinstance(ref, Pipeline):
         return build(ref, options=options, context=context, where=f"pipeline {ref.name}")
     target, _, attr = ref.partition(":")

@@ -2,7 +2,8 @@
 
 Adding a command: write `riverbed/cli/NAME.py` exposing
 `register(subparsers: argparse._SubParsersAction) -> None` (it calls `subparsers.add_parser(...)`
-and `set_defaults(func=run)` where `run(args) -> int`), then add NAME to `COMMANDS`. Command
+and `set_defaults(func=run)` where `run(args) -> int`), then add NAME to `COMMANDS`. An app adds
+its own commands through entry points instead (riverbed.cli.mount), never by editing this list. Command
 modules import only argparse at the top; heavy libraries (pyarrow, pyspark) are imported inside
 `run`, so `riverbed --help` and the log commands start fast and never start a JVM.
 
@@ -30,6 +31,7 @@ COMMANDS: list[str] = [
     "consume",
     "groups",
     "ingest",
+    "new",
     "apps",
     "run",
     "query",
@@ -42,7 +44,6 @@ COMMANDS: list[str] = [
     "train",
     "shell",
     "backtest",
-    "demo",
     "serve",
     "bench",
 ]
@@ -68,7 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    from riverbed.cli.mount import mount
+
+    mount(subparsers)  # top-level commands the installed apps add (logwatch's `demo`)
     return parser
+
+
+def command_names() -> list[str]:
+    """Every top-level command: riverbed's own and those the installed apps add."""
+    parser = build_parser()
+    return [name for action in parser._subparsers._group_actions for name in action.choices]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

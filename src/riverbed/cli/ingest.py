@@ -43,8 +43,9 @@ def speed_arg(text: str) -> float:
     return speed
 
 
-#: Modules in riverbed.cli exposing `register_kinds(kinds)`: more ingest kinds, one module per app.
-MORE_KINDS: list[str] = ["ingest_bitcoin", "ingest_buzz", "ingest_ysb"]
+#: Modules in riverbed.cli exposing `register_kinds(kinds)`: more generic ingest kinds (GitHub events,
+#: social streams, Meetup RSVPs); apps add theirs through entry points 'ingest.NAME' (cli/mount.py).
+MORE_KINDS: list[str] = ["ingest_buzz"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -100,8 +101,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for k in (s, t, g):
         add_common_options(k, rate=k is not g)
     add_common_options(r, rate=False)
-    for name in MORE_KINDS:  # connectors of the apps (bitcoin, buzz) add their kinds here
+    for name in MORE_KINDS:
         importlib.import_module(f"riverbed.cli.{name}").register_kinds(kinds)
+    from riverbed.cli.mount import mount
+
+    mount(kinds, "ingest")  # the apps' own kinds (bitcoin's coinbase, bpi, bitcoin-history; ysb)
 
 
 def add_common_options(k: argparse.ArgumentParser, *, rate: bool = True) -> None:

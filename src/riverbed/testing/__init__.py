@@ -1,5 +1,5 @@
-"""Test helpers that ship with riverbed: a real Kafka-protocol broker for test sessions, and
-reading a topic back whole.
+"""Test helpers that ship with riverbed: run a pipeline over a list of records (`run_pipeline`), a
+real Kafka-protocol broker for test sessions, and reading a topic back whole.
 
 >>> from riverbed.testing import TansuBroker
 >>> with TansuBroker() as broker:                     # doctest: +SKIP
@@ -7,6 +7,7 @@ reading a topic back whole.
 """
 
 from riverbed.testing.broker import BrokerError, TansuBroker
+from riverbed.testing.pipelines import PipelineResult, run_pipeline
 from riverbed.testing.records import read_topic
 
-__all__ = ["BrokerError", "TansuBroker", "read_topic"]
+__all__ = ["BrokerError", "PipelineResult", "TansuBroker", "read_topic", "run_pipeline"]

@@ -5,9 +5,25 @@ in streaming and in batch mode alike): `parse_line` (formats.py, generic.py, par
 (message -> loghub-style template, templates.py) and `parse_batches` (Arrow batches, arrow.py).
 """
 
-from riverbed.apps.logwatch.arrow import PARSED_DDL, PARSED_SCHEMA, batches_parser, parse_batch, parse_batches
-from riverbed.apps.logwatch.parse import FORMATS, ParsedLine, level_from_content, normalize_level, parse_line
-from riverbed.apps.logwatch.templates import grouping_accuracy, mask
+import importlib
+from typing import Any
+
+#: name -> submodule; imported on first use, so `riverbed --help` (which mounts logwatch's commands)
+#: does not pay for pyarrow
+_LAZY = {
+    **dict.fromkeys(["PARSED_DDL", "PARSED_SCHEMA", "batches_parser", "parse_batch", "parse_batches"],
+                    "arrow"),
+    **dict.fromkeys(["FORMATS", "ParsedLine", "level_from_content", "normalize_level", "parse_line"],
+                    "parse"),
+    **dict.fromkeys(["grouping_accuracy", "mask"], "templates"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORMATS",

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from riverbed.cli._common import note
+from riverbed.cli import kit
 
 
 def register_kinds(kinds: argparse._SubParsersAction) -> None:
     """Add the bitcoin ingest kinds to `riverbed ingest`."""
-    from riverbed.cli.ingest import add_common_options
-
     c = kinds.add_parser(
         "coinbase", help="Coinbase market data over WebSocket (Exchange or Advanced Trade feed)",
         description="Subscribe to Coinbase ticker/trade channels and append one record per tick, trade "
@@ -45,37 +43,34 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
                    help="end heartbeat this many seconds after the last row, 0 for none (default: 1 day)")
     h.set_defaults(func=run_history)
     for k in (c, b, h):
-        add_common_options(k)
+        kit.add_common_options(k)
 
 
 def run_coinbase(args: argparse.Namespace) -> int:
     from riverbed.apps.bitcoin.normalize import check_message
-    from riverbed.cli.ingest import run_source
     from riverbed.connectors.coinbase import CoinbaseSource
 
     products = [p.strip() for p in args.products.split(",") if p.strip()]
     channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
     src = CoinbaseSource(products, feed=args.feed, url=args.url, channels=channels, check=check_message)
-    rc = run_source(args, src, f"{src.url} {','.join(src.channels)} for {','.join(products)}")
-    note(f"feed: {src.stats.line()}")
+    rc = kit.run_source(args, src, f"{src.url} {','.join(src.channels)} for {','.join(products)}")
+    kit.note(f"feed: {src.stats.line()}")
     return rc
 
 
 def run_bpi(args: argparse.Namespace) -> int:
     from riverbed.apps.bitcoin.normalize import check_message
-    from riverbed.cli.ingest import run_source
     from riverbed.connectors.bpi import DEFAULT_URL, BpiSource
 
     src = BpiSource(args.url or DEFAULT_URL, interval_s=args.interval, currency=args.currency, once=args.once,
                     check=check_message)
-    rc = run_source(args, src, f"polling {src.url} every {args.interval:g}s")
-    note(f"poller: {src.stats.line()}")
+    rc = kit.run_source(args, src, f"polling {src.url} every {args.interval:g}s")
+    kit.note(f"poller: {src.stats.line()}")
     return rc
 
 
 def run_history(args: argparse.Namespace) -> int:
     from riverbed.apps.bitcoin.history import HistorySource
-    from riverbed.cli.ingest import run_source
 
     src = HistorySource(args.file, product=args.product, source=args.source, close_after_s=args.close_after)
-    return run_source(args, src, f"replaying {args.file} as {args.product}")
+    return kit.run_source(args, src, f"replaying {args.file} as {args.product}")

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from riverbed.cli._common import positive_int
+from riverbed.cli import kit
 
 
 def register_kinds(kinds: argparse._SubParsersAction) -> None:
     """Add `riverbed ingest ysb TOPIC --rate N/s --duration S`."""
-    from riverbed.cli.ingest import add_common_options, rate_arg
-
     y = kinds.add_parser(
         "ysb", help="Yahoo Streaming Benchmark ad events (100 campaigns x 10 ads) at a fixed rate",
         description="Emit YSB ad events, event i at start + i/rate with that time as event_time; "
@@ -20,21 +18,20 @@ def register_kinds(kinds: argparse._SubParsersAction) -> None:
         epilog="example:\n  riverbed ingest ysb ad-events --rate 5000/s --duration 60 --skew",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    y.add_argument("--rate", type=rate_arg, default=1000.0, help="events per second (default: 1000/s)")
+    y.add_argument("--rate", type=kit.rate_arg, default=1000.0, help="events per second (default: 1000/s)")
     y.add_argument("--seed", type=int, default=0, help="random seed: campaigns, ads and events (default: 0)")
     y.add_argument("--skew", action="store_true",
                    help="as YSB's --with-skew: +-50 ms jitter, 1 in --late-every events late by up to 60 s")
-    y.add_argument("--late-every", type=positive_int, default=100_000, metavar="N",
+    y.add_argument("--late-every", type=kit.positive_int, default=100_000, metavar="N",
                    help="with --skew, one event in N is late (default: 100000, as YSB)")
-    y.add_argument("--events", type=positive_int, metavar="N", help="stop after N events")
-    add_common_options(y, rate=False)
+    y.add_argument("--events", type=kit.positive_int, metavar="N", help="stop after N events")
+    kit.add_common_options(y, rate=False)
     y.set_defaults(func=run_ysb)
 
 
 def run_ysb(args: argparse.Namespace) -> int:
     from riverbed.apps.ysb.source import YsbSource
-    from riverbed.cli.ingest import run_source
 
     src = YsbSource(args.rate, seed=args.seed, skew=args.skew, late_every=args.late_every, n=args.events)
     skew = f", skew with 1 in {args.late_every} late" if args.skew else ""
-    return run_source(args, src, f"YSB ad events at {args.rate:g}/s (seed {args.seed}{skew})")
+    return kit.run_source(args, src, f"YSB ad events at {args.rate:g}/s (seed {args.seed}{skew})")

@@ -17,8 +17,16 @@ import threading
 import time
 from importlib import resources
 
-from riverbed.cli._common import add_master_option, emit, non_negative_int, note, opened_log, positive_int
-from riverbed.cli.ingest import rate_arg, stop_on_signals
+from riverbed.cli.kit import (
+    add_master_option,
+    emit,
+    non_negative_int,
+    note,
+    opened_log,
+    positive_int,
+    rate_arg,
+    stop_on_signals,
+)
 from riverbed.log import mask_url
 
 TOPIC = "logs"
@@ -27,7 +35,7 @@ EVENTLOG = "spark_eventlog_local-1532512550423.jsonl"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `demo`."""
+    """Add `riverbed demo` (mounted by the CLI from the entry point `demo`: logwatch's live demo)."""
     p = subparsers.add_parser(
         "demo",
         help="run the live demo: logs in, the logwatch streaming pipeline, live counts and alerts",
@@ -116,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             t.start()
         try:
             if not args.no_pipeline:
-                from riverbed.cli._demo_live import LivePipeline
+                from riverbed.apps.logwatch.demo_live import LivePipeline
 
                 # Spark first: PySpark installs its own SIGINT handler when it starts, ours goes on top
                 live = LivePipeline(log.url, home, parse_duration_ms(args.trigger), args.master)

@@ -1,0 +1,165 @@
+"""`riverbed new NAME`: a small app project that runs and passes its own test out of the box.
+
+    NAME/app.py            the pipeline: "user,amount" lines -> total and count per user per minute
+    NAME/tests/test_app.py its test, with riverbed.testing.run_pipeline (stream and batch agree)
+    NAME/data/payments.csv sample input
+    NAME/pyproject.toml    [tool.riverbed.apps] NAME = "app.py", so `riverbed run NAME` works there
+    NAME/README.md         the commands, from producing the sample to the dashboard
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from riverbed.errors import InvalidArgument
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+APP = '''\
+"""{name}: total amount and number of payments per user per 1-minute window, from "user,amount" lines.
+
+Run it:  riverbed run app.py            (a stream over topic 'payments'; Ctrl-C stops)
+         riverbed run app.py --mode batch
+Test it: python -m pytest tests
+"""
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from riverbed import Output, Pipeline
+
+
+def parse(df: DataFrame) -> DataFrame:
+    """Log records -> user, amount, time (the log's append time); a line that is not user,amount
+    gets an `error` and goes to the dead-letter topic payments.dlq instead of the totals."""
+    text = F.col("value").cast("string")
+    user = F.expr("try_element_at(split(cast(value AS string), ','), 1)")
+    amount = F.expr("try_cast(try_element_at(split(cast(value AS string), ','), 2) AS double)")
+    ok = (F.size(F.split(text, ",")) == 2) & (F.length(F.trim(user)) > 0) & amount.isNotNull()
+    return df.select(
+        "topic", "partition", "offset", "timestamp",
+        F.trim(user).alias("user"), amount.alias("amount"), F.col("timestamp").alias("time"),
+        F.when(ok, F.lit(None)).otherwise(F.lit("expected user,amount")).alias("error"),
+        text.alias("raw"),
+    )
+
+
+def transform(df: DataFrame) -> dict[str, DataFrame]:
+    """Per user and minute: the total amount and the number of payments (partials riverbed merges)."""
+    per_minute = df.groupBy(F.window("time", "1 minute").start.alias("window_start"), "user")
+    return {{"totals": per_minute.agg(F.sum("amount").alias("total"), F.count("*").alias("payments"))}}
+
+
+pipeline = Pipeline(
+    name="{name}",
+    topics=["payments"],
+    parse=parse,
+    transform=transform,
+    outputs=[Output("totals", keys=["window_start", "user"], measures={{"total": "sum", "payments": "sum"}})],
+    event_time="time",
+    description="total amount and payments per user per minute",
+)
+'''
+
+TEST = '''\
+"""The pipeline over the sample data, as a stream (micro-batches of 2 records) and as a batch."""
+
+from pathlib import Path
+
+import pytest
+
+from riverbed.testing import run_pipeline
+
+APP = Path(__file__).parents[1] / "app.py"
+LINES = (Path(__file__).parents[1] / "data" / "payments.csv").read_text().splitlines()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from riverbed.spark import get_spark
+
+    session = get_spark("local[2]", conf={{"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}})
+    yield session
+    session.stop()
+
+
+def per_user(rows):
+    """Totals per user over every window (the sample's lines may straddle a minute)."""
+    out = {{}}
+    for r in rows:
+        total, n = out.get(r["user"], (0.0, 0))
+        out[r["user"]] = (round(total + r["total"], 2), n + r["payments"])
+    return out
+
+
+def test_totals_per_user_stream_and_batch(spark):
+    stream = run_pipeline(APP, LINES, mode="stream", batch_size=2, spark=spark)
+    batch = run_pipeline(APP, LINES, mode="batch", spark=spark)
+    expected = {{"alice": (12.5, 2), "bob": (7.25, 2), "carol": (1.0, 1)}}
+    assert per_user(stream.rows("totals")) == expected
+    assert per_user(batch.rows("totals")) == expected
+    assert sorted(d["value"] for d in stream.dead_letters) == ["bob,not-a-number", "just one field"]
+'''
+
+DATA = "alice,10.5\nbob,3\nalice,2\njust one field\nbob,4.25\nbob,not-a-number\ncarol,1\n"
+
+PYPROJECT = '''\
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "A riverbed app: total amount per user per minute"
+requires-python = ">=3.11"
+
+# `riverbed run {name}` (and every other command) finds the app by name in this folder
+[tool.riverbed.apps]
+{name} = "app.py"
+'''
+
+README = '''\
+# {name}
+
+A [riverbed](https://pypi.org/project/riverbed/) app: the total amount and number of payments per
+user per 1-minute window, from `user,amount` lines, the same code as a stream and as a batch.
+
+```sh
+riverbed topics create payments --partitions 2
+riverbed produce payments --file data/payments.csv      # 2 bad lines go to payments.dlq
+riverbed run app.py --available-now                     # the stream, until it has read everything
+riverbed query totals                                   # the serving store's rows
+riverbed run app.py --mode batch                        # the same outputs, recomputed at rest
+riverbed consume payments.dlq --headers --json          # the bad lines and why
+riverbed serve                                          # the dashboard, with this app's panels
+python -m pytest tests                                  # its test: stream and batch agree
+```
+
+Change the code and reprocess the retained log into a new version, then switch to it:
+
+```sh
+riverbed reprocess {name} --version v2 --available-now
+riverbed versions {name}
+riverbed switch {name} v2
+```
+'''
+
+
+def scaffold(name: str, where: Path) -> Path:
+    """Write the app project `name` under `where`; refuses to overwrite anything."""
+    if not _NAME.fullmatch(name):
+        raise InvalidArgument(f"{name[:80]!r} is not an app name",
+                              hint="start with a letter; then letters, digits, '_' or '-' (at most 64)")
+    root = where / name
+    if root.exists() and any(root.iterdir()):
+        raise InvalidArgument(f"{root} exists and is not empty", hint="choose another name or --dir")
+    files = {
+        "app.py": APP.format(name=name),
+        "tests/test_app.py": TEST.format(),
+        "data/payments.csv": DATA,
+        "pyproject.toml": PYPROJECT.format(name=name),
+        "README.md": README.format(name=name),
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
