@@ -157,6 +157,7 @@ def reprocess(
     """Run `pipeline` (built with `options`, i.e. the changed code) as `version` from the start of the
     retained log into its own outputs; blocks until caught up (available_now) or Ctrl-C. `lake` and
     `checkpoints` are the home's roots (riverbed.storage): the version's go under <root>/versions/<v>."""
+    from riverbed.pipeline.catalogue import pipeline_spec
     from riverbed.pipeline.runner import Runner
 
     if version == "v1":
@@ -174,6 +175,8 @@ def reprocess(
         )
     storage.configure(root, lake=lake, checkpoints=checkpoints)
     runner = Runner(pipeline, log=log, home=root, version=version, spark=spark, **opts)
+    if store.pipeline_spec(runner.pipeline.name) is None:  # the home's catalogue lists every pipeline
+        store.record_pipeline(pipeline_spec(runner.pipeline))
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO _rb_versions VALUES (?, ?, ?, ?)",
                    (pipeline, version, json.dumps(opts), time.time_ns() // 1_000_000))
