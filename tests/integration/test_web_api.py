@@ -141,7 +141,7 @@ def api(server) -> httpx.Client:
 def test_openapi_lists_every_endpoint(server) -> None:
     doc = httpx.get(server.url + "openapi.json").json()
     assert set(doc["paths"]) == {
-        "/api/health", "/api/snapshot", "/api/stream", "/api/panels", "/api/pipelines/{name}/panels",
+        "/api/health", "/api/snapshot", "/api/stream", "/api/views", "/api/pipelines/{name}/panels",
         "/api/pipelines/{name}/spec", "/api/topics",
         "/api/topics/{name}", "/api/rates", "/api/pipelines", "/api/pipelines/{name}",
         "/api/pipelines/{name}/metrics", "/api/pipelines/{name}/lag", "/api/pipelines/{name}/versions",
@@ -241,7 +241,7 @@ def test_buzz_panels(api: httpx.Client) -> None:
 
 
 def test_panels_lists_every_pipeline_in_the_catalogue(api: httpx.Client) -> None:
-    listed = {v["pipeline"]: v for v in api.get("/panels").json()}
+    listed = {v["pipeline"]: v for v in api.get("/views").json()}
     assert set(listed) == {"logwatch", "bitcoin", "buzz"}
     assert [(q["kind"], q["output"]) for q in listed["buzz"]["panels"][:2]] == [
         ("top", "buzz_terms"), ("top", "buzz_repos")]
@@ -256,7 +256,7 @@ def test_panels_lists_every_pipeline_in_the_catalogue(api: httpx.Client) -> None
 def test_a_pipeline_that_is_not_running(tmp_path: Path) -> None:
     record_builtins(tmp_path, "bitcoin")  # recorded (it started once), no outputs yet
     with serve_in_thread(home=tmp_path, port=0) as s:
-        views = {v["pipeline"]: v for v in httpx.get(s.url + "api/panels").json()}
+        views = {v["pipeline"]: v for v in httpx.get(s.url + "api/views").json()}
         assert list(views) == ["bitcoin"] and views["bitcoin"]["status"] == "not running"
         assert "riverbed run bitcoin" in views["bitcoin"]["hint"]
         snap = httpx.get(s.url + "api/snapshot").json()
@@ -371,7 +371,7 @@ def test_live_stream_pushes_snapshots_that_change(api: httpx.Client, server, hom
 def test_token_is_checked_on_every_api_call(home: Path) -> None:
     with serve_in_thread(home=home, port=0, token=TOKEN) as s:
         base = s.url + "api"
-        paths = ["/health", "/snapshot", "/panels", "/pipelines/logwatch/panels", "/pipelines/logwatch/spec",
+        paths = ["/health", "/snapshot", "/views", "/pipelines/logwatch/panels", "/pipelines/logwatch/spec",
                  "/topics", "/rates", "/pipelines",
                  "/pipelines/logwatch/metrics", "/pipelines/logwatch/lag", "/dead-letters", "/outputs",
                  "/outputs/alerts", "/pipelines/logwatch/versions"]

@@ -54,7 +54,7 @@ def test_a_users_pipeline_gets_generated_panels(tmp_path: Path, spark) -> None:
     path.unlink()  # the dashboard reads the catalogue, never the user's code: it may be gone
     assert "my_sales" not in sys.modules
     with serve_in_thread(home=home, port=0) as s, httpx.Client(base_url=s.url + "api", timeout=30) as api:
-        listed = {v["pipeline"]: v for v in api.get("/panels").json()}
+        listed = {v["pipeline"]: v for v in api.get("/views").json()}
         assert list(listed) == ["sales"] and listed["sales"]["status"] == "idle"  # batch: no micro-batches
         spec = api.get("/pipelines/sales/spec").json()
         assert spec["source"] == {"module": "my_sales", "file": str(path)}

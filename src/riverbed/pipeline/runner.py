@@ -149,6 +149,7 @@ class Runner:
     ) -> StreamHandle:
         """Start the streaming query and return at once. `latency_target_ms` replaces the fixed
         trigger by the latency-target controller (`riverbed.pipeline.latency`)."""
+        self.store.record_pipeline(pipeline_spec(self.pipeline))  # the dashboard's catalogue
         self.check_topics()
         checkpoint = storage.stream_checkpoint(self.home, self.pipeline.name)
         storage.check(self.spark, checkpoint, lake_path(self.home, self.pipeline.name))

@@ -49,8 +49,8 @@ def add_routes(api: APIRouter, c: Collector) -> None:
         """Everything the page shows at once (the live stream pushes the same every second)."""
         return c.snapshot()
 
-    @api.get("/panels", tags=["panels"])
-    def all_panels() -> list[dict[str, Any]]:
+    @api.get("/views", tags=["panels"])
+    def views() -> list[dict[str, Any]]:
         """Every pipeline in the catalogue with its status and its panels (declared or generated),
         without their figures."""
         out = []
