@@ -63,3 +63,16 @@ print(sorted(m for m in sys.modules if m.startswith("riverbed.apps")))
         "no versions yet",
         "[]",
     ]
+
+
+def test_a_panel_this_riverbed_cannot_draw_is_named_and_the_rest_show() -> None:
+    from riverbed.pipeline import Panel
+    from riverbed.web.panels_view import declared
+
+    entry = {"panels": [{"kind": "heatmap", "output": "grid", "title": "heat"},
+                        Panel("top", "per_user", key="user").to_dict(), {"kind": "top", "output": "x"}]}
+    found, bad = declared(entry)
+    assert found == [Panel("top", "per_user", key="user")]
+    assert bad[0] == ("panel 'heat' over 'grid': kind 'heatmap' is not one of "
+                      "timeseries, top, table, line, stat")
+    assert "needs key=" in bad[1]

@@ -34,14 +34,28 @@ def generated(output: str, spec: OutputSpec | None, time: str | None) -> Panel:
     return Panel("timeseries", output, title=output, x=x, y=y, key=others[0] if others else None)
 
 
+def declared(catalogue: dict[str, Any] | None) -> tuple[list[Panel], list[str]]:
+    """The panels the catalogue entry declares, and why any of them cannot be drawn (say, one
+    recorded by a newer riverbed with a kind this one does not know)."""
+    found, bad = [], []
+    for d in (catalogue or {}).get("panels", []):
+        try:
+            found.append(Panel.from_dict(d))
+        except RiverbedError as e:  # its message names the panel
+            bad.append(e.message)
+        except TypeError as e:  # a field this riverbed does not take
+            bad.append(f"panel {d.get('title') or d.get('kind')!r} over {d.get('output')!r}: {e}")
+    return found, bad
+
+
 def panels(catalogue: dict[str, Any] | None, specs: dict[str, OutputSpec]) -> list[tuple[Panel, bool]]:
     """(panel, generated?) for the pipeline: declared ones first, then one per undrawn output."""
-    declared = [Panel.from_dict(p) for p in (catalogue or {}).get("panels", [])]
-    drawn = {p.output for p in declared} | {p.markers.output for p in declared if p.markers}
+    own, _ = declared(catalogue)
+    drawn = {p.output for p in own} | {p.markers.output for p in own if p.markers}
     outputs = (catalogue or {}).get("outputs", [])
     times = {o["name"]: o.get("time") for o in outputs if o.get("sink") == "store"}
     names = [*times, *sorted(n for n in specs if n not in times)]
-    return [(p, False) for p in declared] + [
+    return [(p, False) for p in own] + [
         (generated(n, specs.get(n), times.get(n)), True) for n in names if n not in drawn
     ]
 
@@ -64,7 +78,7 @@ def view(store: Any, pipeline: str, catalogue: dict[str, Any] | None, now_ms: in
         if store.has_table(o["name"]) and o["name"] not in owned:
             owned.add(o["name"])
     specs = {}
-    for name in sorted(owned | {p["output"] for p in (catalogue or {}).get("panels", [])}):
+    for name in sorted(owned | {p.output for p in declared(catalogue)[0]}):
         try:
             specs[name] = store.spec(name)
         except RiverbedError:
@@ -81,6 +95,7 @@ def view(store: Any, pipeline: str, catalogue: dict[str, Any] | None, now_ms: in
     found = panels(catalogue, specs)
     chosen, base["select"] = _selection(store, found, specs, select)
     base["panels"] = [_panel(store, p, gen, specs, chosen, top, points) for p, gen in found]
+    base["invalid_panels"] = declared(catalogue)[1]
     return base
 
 

@@ -43,7 +43,7 @@ const RBViews = (() => {
     el.innerHTML = `<header><h3>${esc(name)} <small class="desc"></small></h3>` +
       `<select class="pick" aria-label="choose" hidden></select>` +
       `<span class="badge" data-testid="status-${esc(slug(name))}">…</span></header>` +
-      `<p class="source"></p><p class="hint" hidden></p><div class="body">` +
+      `<p class="source"></p><p class="hint" hidden></p><p class="msg bad invalid" hidden></p><div class="body">` +
       `<div class="tiles"><div class="tile"><b data-testid="records-${esc(slug(name))}">–</b><span>records processed</span></div>` +
       `<div class="tile"><b data-testid="dlq-${esc(slug(name))}">–</b><span>dead letters</span></div>` +
       `<div class="tile"><b data-testid="outputs-${esc(slug(name))}">–</b><span>outputs</span></div></div>` +
@@ -60,6 +60,9 @@ const RBViews = (() => {
     el.querySelector(".desc").textContent = v.description || "";
     const src = v.source || {};
     el.querySelector(".source").textContent = src.file || src.module ? `defined in ${src.file || src.module}` : "";
+    const invalid = el.querySelector(".invalid"), bad = v.invalid_panels || [];
+    invalid.hidden = !bad.length;
+    invalid.textContent = bad.length ? "cannot draw: " + bad.join("; ") : "";
     const running = status !== "not running" && status !== "error";
     hint.hidden = running;
     hint.textContent = status === "not running" ? `not running — ${v.hint || ""}` : (v.error || "");
