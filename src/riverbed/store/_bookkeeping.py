@@ -50,7 +50,7 @@ class Bookkeeping:
             db.execute(
                 "INSERT INTO _rb_pipelines (name, spec, first_ms, updated_ms) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_ms = excluded.updated_ms",
-                (name, json.dumps(spec, sort_keys=True), now, now),
+                (name, json.dumps(spec, sort_keys=True, default=str), now, now),
             )
 
     def pipeline_spec(self, name: str) -> dict[str, Any] | None:
