@@ -70,8 +70,10 @@ def status(store: Any, pipeline: str, present: list[str], now_ms: int) -> tuple[
 
 
 def view(store: Any, pipeline: str, catalogue: dict[str, Any] | None, now_ms: int, *,
-         select: str | None = None, top: int | None = None, points: int | None = None) -> dict[str, Any]:
-    """The pipeline's view: status, totals, and each panel with its figures (or why not)."""
+         select: str | None = None, top: int | None = None, points: int | None = None,
+         data: bool = True) -> dict[str, Any]:
+    """The pipeline's view: status, totals, and each panel with its figures (or why not); without
+    `data`, the panels alone (what /api/views lists)."""
     present = store.outputs(pipeline)
     owned = set(present)
     for o in (catalogue or {}).get("outputs", []):  # e.g. an output another step created
@@ -93,9 +95,12 @@ def view(store: Any, pipeline: str, catalogue: dict[str, Any] | None, now_ms: in
     if st == "not running":
         base["hint"] = f"no outputs yet: start it with `riverbed run {pipeline} --mode stream` (or batch)"
     found = panels(catalogue, specs)
+    base["invalid_panels"] = declared(catalogue)[1]
+    if not data:
+        base["panels"] = [{**p.to_dict(), "generated": gen} for p, gen in found]
+        return base
     chosen, base["select"] = _selection(store, found, specs, select)
     base["panels"] = [_panel(store, p, gen, specs, chosen, top, points) for p, gen in found]
-    base["invalid_panels"] = declared(catalogue)[1]
     return base
 
 

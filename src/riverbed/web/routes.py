@@ -55,7 +55,7 @@ def add_routes(api: APIRouter, c: Collector) -> None:
         without their figures."""
         out = []
         for name in c.pipeline_names():
-            v = c.view(name, points=1)
+            v = c.view(name, data=False)
             keep = ("pipeline", "description", "status", "outputs", "updated_ms", "hint", "recorded")
             shown = [{k: p[k] for k in ("kind", "output", "title", "generated")} for p in v["panels"]]
             out.append({**{k: v.get(k) for k in keep}, "panels": shown})
