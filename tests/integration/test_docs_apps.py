@@ -62,8 +62,8 @@ def test_writing_your_own_app_as_documented(tmp_path: Path) -> None:
             for line in code.splitlines()[1:]:  # the docs show what `riverbed new` really writes
                 assert line.strip() in app, f"docs/apps.md shows a line app.py does not have: {line!r}"
         elif lang == "python":
-            out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                                 timeout=600)
+            out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
+                                 text=True, timeout=600)
             assert out.returncode == 0, (code, out.stderr[-3000:])
             outputs.append(out.stdout)
         elif lang == "sh" and info == "background":

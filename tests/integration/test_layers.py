@@ -20,6 +20,7 @@ from riverbed.kappa import KappaError, reprocess, rollback, serving_version, swi
 from riverbed.layers import answer, run_batch_layer
 from riverbed.log import Record, TopicConfig, open_log
 from riverbed.pipeline.runner import Runner
+from riverbed.store import open_store
 
 DATA = Path(__file__).parent.parent / "data" / "logs" / "loghub"
 YEAR = current_year()
@@ -182,6 +183,12 @@ def test_kappa_commands(spark, tmp_path: Path, lines) -> None:
     Runner("logwatch", log=url, home=tmp_path, spark=spark).start_stream(available_now=True).wait(300)
     reprocess("logwatch", "v2", home=tmp_path, log=url, options={"level_window": "1 minute"},
               available_now=True, spark=spark)
+    # each version's run recorded its own spec in its store's catalogue; the home's keeps v1's
+    def title(store) -> str:
+        return store.pipeline_spec("logwatch")["panels"][0]["title"]
+
+    assert title(open_store(home=tmp_path)) == "lines per 10 seconds window, by level"
+    assert title(open_store(home=tmp_path, version="v2")) == "lines per 1 minute window, by level"
 
     def rb(*args: str) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "riverbed", *args, "--home", str(tmp_path), "--log", url]

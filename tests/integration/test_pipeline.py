@@ -88,6 +88,10 @@ def test_every_sink_and_hook_in_stream_mode(spark, tmp_path: Path, filled: str, 
     handle.wait(300)
     assert seen == [s.batch_id for s in handle.history] and len(seen) >= 3
     assert runner.store.rows("kind_counts") == expected_counts(EVENTS)
+    recorded = runner.store.pipeline_spec("clicks")  # the run recorded it in the catalogue
+    assert recorded["topics"] == ["events"] and recorded["source"]["module"] == __name__
+    assert [(o["name"], o["sink"], o["time"]) for o in recorded["outputs"]] == [
+        ("kind_counts", "store", "window_start"), ("clicks", "topic", None), ("sample", "console", None)]
     with open_log(filled) as log:
         clicks = [json.loads(r.value) for r in log.read("clicks", 0, 0, 1000)]
         dead = log.read("events.dlq", 0, 0, 10)

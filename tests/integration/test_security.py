@@ -99,7 +99,7 @@ def test_dashboard_enforces_the_token_and_shows_no_secret(dashboard: str) -> Non
     wrong = {"Authorization": "Bearer wrong-token-xx"}
     assert httpx.get(dashboard + "/health", headers=wrong).status_code == 401
     ok = {"Authorization": f"Bearer {DASH}"}
-    for path in ("/health", "/snapshot", "/topics", "/pipelines", "/outputs", "/apps", "/dead-letters"):
+    for path in ("/health", "/snapshot", "/topics", "/pipelines", "/outputs", "/views", "/dead-letters"):
         r = httpx.get(dashboard + path, headers=ok)
         assert r.status_code == 200, (path, r.text)
         assert_clean(r.text)
@@ -140,7 +140,7 @@ def test_dashboard_path_parameters_cannot_escape_the_home(dashboard: str, tmp_pa
     ok = {"Authorization": f"Bearer {DASH}"}
     for name in ("..%2Fvictim", "..%2F..%2Fvictim", "%2Fetc%2Fpasswd", "a" * 300, "x%00y", "..", "%2e%2e"):
         for path in (f"/topics/{name}", f"/outputs/{name}", f"/pipelines/{name}",
-                     f"/pipelines/{name}/versions", f"/apps/{name}"):
+                     f"/pipelines/{name}/versions", f"/pipelines/{name}/panels", f"/pipelines/{name}/spec"):
             r = httpx.get(dashboard + path, headers=ok)
             assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
             assert "root:" not in r.text

@@ -1,9 +1,11 @@
 """The dashboard's JSON API against a real server on 127.0.0.1 (uvicorn in a thread, httpx client).
 
 The home holds a real embedded log (topics, a dead-letter topic) and a serving store with rows put
-there through the store's own API (logwatch, bitcoin and buzz outputs, per-micro-batch metrics),
-so each endpoint's numbers can be checked against what was written. Also: the live stream, the
-token, bad input, an app that is not running, versions (riverbed.kappa) and the OpenAPI listing.
+there through the store's own API (logwatch, bitcoin and buzz outputs, per-micro-batch metrics) and
+the three pipelines' catalogue entries (their specs, with their declared panels, as the runner
+records them), so each endpoint's numbers can be checked against what was written. Also: generated
+panels, the live stream, the token, bad input, a pipeline that is not running, versions
+(riverbed.kappa) and the OpenAPI listing. A user's own pipeline is run in test_web_user_pipeline.py.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 from riverbed.dlq import dead_letter_record, write_dead_letters
 from riverbed.errors import ConfigError
 from riverbed.log import Record, TopicConfig, open_log
+from riverbed.pipeline.catalogue import pipeline_spec
 from riverbed.store import OutputSpec, open_store
 from riverbed.web import serve_in_thread
 
@@ -33,8 +36,22 @@ def _window(name: str, key: str, key_type: str = "TEXT") -> OutputSpec:
                       ["window_start", "window_end"])
 
 
+def record_builtins(home: Path, *names: str) -> None:
+    """Record the built-in pipelines' specs in the home's catalogue, as `riverbed run` does."""
+    from riverbed.apps.bitcoin.pipeline import build as bitcoin
+    from riverbed.apps.buzz.pipeline import build as buzz
+    from riverbed.apps.logwatch.pipeline import build as logwatch
+
+    builds = {"logwatch": logwatch, "bitcoin": bitcoin, "buzz": lambda: buzz(model_home=home)}
+    store = open_store(home=home)
+    for name in names:
+        store.record_pipeline(pipeline_spec(builds[name]()))
+
+
 def fill_home(home: Path) -> None:
-    """A log with topics and dead letters, and logwatch/bitcoin/buzz outputs with known rows."""
+    """A log with topics and dead letters, logwatch/bitcoin/buzz outputs with known rows, and their
+    catalogue entries."""
+    record_builtins(home, "logwatch", "bitcoin", "buzz")
     with open_log(home=home) as log:
         log.create_topic("logs", TopicConfig(partitions=2))
         log.append("logs", [Record(f"line {i}".encode(), key=f"k{i % 5}".encode()) for i in range(30)])
@@ -43,7 +60,7 @@ def fill_home(home: Path) -> None:
         write_dead_letters(log, "logs", bad)
     store = open_store(home=home)
     for spec in (_window("level_counts", "level"), _window("top_errors", "template"),
-                 _window("component_errors", "component")):
+                 _window("component_errors", "component"), _window("component_counts", "component")):
         store.ensure_output("logwatch", spec)
     store.ensure_output("logwatch", OutputSpec(
         "alerts", [("window_start", "INTEGER"), ("window_end", "INTEGER"), ("component", "TEXT"),
@@ -54,10 +71,13 @@ def fill_home(home: Path) -> None:
     errors = [(T0, T0 + 60_000, "Failed password for <*>", 40), (T0, T0 + 60_000, "Connection reset <*>", 12),
               (T0, T0 + 60_000, "<script>alert(1)</script>", 1)]
     comps = [(T0, T0 + 60_000, "sshd", 45), (T0, T0 + 60_000, "kernel", 8)]
+    ccounts = [(T0 + w * 10_000, T0 + w * 10_000 + 60_000, c, n * (w + 1))
+               for w in range(3) for c, n in (("sshd", 7), ("kernel", 2))]
     for batch, (lv_rows, records) in enumerate([(levels[:9], 300), (levels[9:], 320)]):
         store.apply_batch(
             "logwatch", batch, {"level_counts": lv_rows, "top_errors": errors if batch == 0 else [],
-                                "component_errors": comps if batch == 0 else []},
+                                "component_errors": comps if batch == 0 else [],
+                                "component_counts": ccounts if batch == 0 else []},
             state={"records": 300 + batch * 320, "dead_letters_parse": 7, "dead_letters_late": 2},
             metrics={"records": records, "bad": 0, "late": 0, "seconds": 0.5 + batch,
                      "watermark_ms": T0, "latency_p50_ms": 120 + batch, "latency_p99_ms": 900 + batch},
@@ -121,7 +141,8 @@ def api(server) -> httpx.Client:
 def test_openapi_lists_every_endpoint(server) -> None:
     doc = httpx.get(server.url + "openapi.json").json()
     assert set(doc["paths"]) == {
-        "/api/health", "/api/snapshot", "/api/stream", "/api/apps", "/api/apps/{app}", "/api/topics",
+        "/api/health", "/api/snapshot", "/api/stream", "/api/views", "/api/pipelines/{name}/panels",
+        "/api/pipelines/{name}/spec", "/api/topics",
         "/api/topics/{name}", "/api/rates", "/api/pipelines", "/api/pipelines/{name}",
         "/api/pipelines/{name}/metrics", "/api/pipelines/{name}/lag", "/api/pipelines/{name}/versions",
         "/api/pipelines/{name}/switch", "/api/pipelines/{name}/rollback", "/api/dead-letters",
@@ -134,54 +155,114 @@ def test_page_and_static_files(server) -> None:
     page = httpx.get(server.url)
     assert page.status_code == 200 and "riverbed dashboard" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for f in ("charts.js", "dashboard.js", "style.css"):
+    for f in ("charts.js", "views.js", "dashboard.js", "style.css"):
         assert httpx.get(server.url + "static/" + f).status_code == 200
     assert "http" not in httpx.get(server.url + "static/dashboard.js").text.replace("HTTP ", "")  # no CDN
 
 
-def test_logwatch_panel(api: httpx.Client) -> None:
-    p = api.get("/apps/logwatch").json()
+def panel(view: dict, output: str, kind: str | None = None) -> dict:
+    """The one panel of `view` drawing `output` (as `kind`, when given)."""
+    found = [p for p in view["panels"] if p["output"] == output and kind in (None, p["kind"])]
+    assert len(found) == 1, [(p["output"], p["kind"]) for p in view["panels"]]
+    return found[0]
+
+
+def test_logwatch_panels(api: httpx.Client) -> None:
+    p = api.get("/pipelines/logwatch/panels").json()
     assert p["status"] in ("running", "idle") and p["records"] == 620 and p["dead_letters"] == 9
-    series = p["levels"]["series"]
+    assert p["recorded"] and p["source"]["module"] == "riverbed.apps.logwatch.pipeline"
+    levels = panel(p, "level_counts")
+    assert levels["kind"] == "timeseries" and not levels["generated"] and levels["styles"]["ERROR"]
+    series = levels["data"]["series"]
     assert [pt[1] for pt in series["INFO"]] == [100, 101, 102, 103, 104, 105]
-    assert series["INFO"][0][0] == T0 and p["levels"]["totals"] == {"INFO": 615, "ERROR": 75, "WARN": 30}
-    assert [t["label"] for t in p["top_errors"]["top"]] == [
+    assert series["INFO"][0][0] == T0 and levels["data"]["totals"] == {"INFO": 615, "ERROR": 75, "WARN": 30}
+    assert levels["data"]["order"] == ["INFO", "ERROR", "WARN"]  # by total, for the page's top N
+    top = panel(p, "top_errors", "top")["data"]["top"]
+    assert [t["label"] for t in top] == [
         "Failed password for <*>", "Connection reset <*>", "<script>alert(1)</script>"]
-    assert p["component_errors"]["top"][0] == {"label": "sshd", "count": 45}
-    assert p["alerts"]["count"] == 1 and p["alerts"]["rows"][0]["baseline"] == 9.5
-    assert api.get("/apps/logwatch", params={"top": 1}).json()["top_errors"]["top"][0]["count"] == 40
+    assert panel(p, "component_errors")["data"]["top"][0] == {"label": "sshd", "value": 45}
+    alerts = panel(p, "alerts", "table")["data"]
+    assert len(alerts["rows"]) == 1 and alerts["rows"][0]["baseline"] == 9.5 and not alerts["more"]
+    assert alerts["columns"] == ["window_start", "window_end", "component", "count", "baseline"]
+    assert alerts["time_columns"] == ["window_start", "window_end"]
+    one = api.get("/pipelines/logwatch/panels", params={"top": 1}).json()
+    assert panel(one, "top_errors")["data"]["top"] == [{"label": "Failed password for <*>", "value": 40}]
 
 
-def test_bitcoin_panel_and_product(api: httpx.Client) -> None:
-    p = api.get("/apps/bitcoin").json()
-    assert p["products"] == ["BTC-USD", "ETH-USD"] and p["product"] == "BTC-USD"
-    assert [r["close"] for r in p["indicators"]] == [30_000.0, 30_001.0, 30_002.0, 30_003.0, 30_004.0]
-    assert p["indicators"][0]["volatility"] is None  # NaN is sent as null: JSON.parse rejects NaN
-    assert [(t["side"], t["price"]) for t in p["trades"]] == [("buy", 30_001.0), ("sell", 30_003.0)]
-    assert [e["equity"] for e in p["equity"]][-1] == 10_004.0
-    assert p["summary"] == []  # btc_summary not written: that part is empty, the rest shows
-    eth = api.get("/apps/bitcoin", params={"product": "ETH-USD", "points": 2}).json()
-    assert [r["close"] for r in eth["indicators"]] == [2_003.0, 2_004.0] and eth["trades"] == []
-    bad = api.get("/apps/bitcoin", params={"product": "DOGE-USD"})
+def test_an_output_without_a_declared_panel_gets_a_generated_one(api: httpx.Client) -> None:
+    p = api.get("/pipelines/logwatch/panels").json()
+    counts = panel(p, "component_counts")  # logwatch declares no panel for it; it is over time
+    assert counts["generated"] and counts["kind"] == "timeseries"
+    assert counts["x"] == "window_start" and counts["key"] == "component" and counts["y"] == ["count"]
+    assert counts["data"]["series"] == {"sshd": [[T0, 7], [T0 + 10_000, 14], [T0 + 20_000, 21]],
+                                        "kernel": [[T0, 2], [T0 + 10_000, 4], [T0 + 20_000, 6]]}
+    assert counts["data"]["totals"] == {"sshd": 42, "kernel": 12}
+    assert [q["output"] for q in p["panels"] if q["generated"]] == ["component_counts"]
+
+
+def test_bitcoin_panels_and_select(api: httpx.Client) -> None:
+    p = api.get("/pipelines/bitcoin/panels").json()
+    assert p["select"] == {"column": "product", "choices": ["BTC-USD", "ETH-USD"], "value": "BTC-USD"}
+    price = panel(p, "btc_indicators", "line")
+    assert price["data"]["x"] == "window_start" and price["data"]["y"] == ["close", "ma_short", "ma_long"]
+    assert [r["close"] for r in price["data"]["rows"]] == [30_000.0, 30_001.0, 30_002.0, 30_003.0, 30_004.0]
+    assert [(m["y"], m["down"]) for m in price["data"]["markers"]] == [(30_001.0, False), (30_003.0, True)]
+    assert price["data"]["markers"][0]["label"] == "buy 0.1 30001.0"
+    last = panel(p, "btc_indicators", "stat")["data"]["values"]
+    assert last == {"close": 30_004.0, "volatility": 0.1}
+    assert panel(p, "btc_equity", "stat")["data"]["values"] == {"equity": 10_004.0, "pnl": 4.0}
+    assert [r["equity"] for r in panel(p, "btc_equity", "line")["data"]["rows"]][-1] == 10_004.0
+    assert [(r["side"], r["price"]) for r in panel(p, "btc_trades", "table")["data"]["rows"]] == [
+        ("sell", 30_003.0), ("buy", 30_001.0)]  # newest first
+    summary = panel(p, "btc_summary")  # not written: that panel says so, the rest shows
+    assert summary["data"] is None and summary["empty"] == "no rows yet"
+    ind = api.get("/outputs/btc_indicators", params={"where": "product=BTC-USD", "limit": 1}).json()["rows"]
+    assert ind[0]["volatility"] is None  # NaN is sent as null: JSON.parse rejects NaN
+    eth = api.get("/pipelines/bitcoin/panels", params={"select": "ETH-USD", "points": 2}).json()
+    eth_price = panel(eth, "btc_indicators", "line")["data"]
+    assert [r["close"] for r in eth_price["rows"]] == [2_003.0, 2_004.0] and eth_price["markers"] == []
+    assert panel(eth, "btc_trades")["data"]["rows"] == []
+    bad = api.get("/pipelines/bitcoin/panels", params={"select": "DOGE-USD"})
     assert bad.status_code == 400 and "DOGE-USD" in bad.json()["error"]
 
 
-def test_buzz_panel(api: httpx.Client) -> None:
-    p = api.get("/apps/buzz").json()
-    assert p["terms"]["top"] == [{"label": "kafka", "count": 7}, {"label": "spark", "count": 3},
-                                 {"label": "flink", "count": 1}]  # the newest window only
-    assert p["repos"]["top"] == [{"label": "apache/spark", "count": 4}]
-    assert p["hashtags"] == {} and p["event_types"] == {}  # outputs not there: empty, not an error
-    assert p["clusters"]["series"]["1"] == [[T0, 10], [T0 + 60_000, 11], [T0 + 120_000, 12]]
+def test_buzz_panels(api: httpx.Client) -> None:
+    p = api.get("/pipelines/buzz/panels").json()
+    assert panel(p, "buzz_terms")["data"]["top"] == [{"label": "kafka", "value": 7},
+                                                     {"label": "spark", "value": 3},
+                                                     {"label": "flink", "value": 1}]  # the newest window only
+    assert panel(p, "buzz_repos")["data"]["top"] == [{"label": "apache/spark", "value": 4}]
+    for name in ("buzz_hashtags", "buzz_event_types"):  # outputs not there: empty, not an error
+        assert panel(p, name)["data"] is None and "error" not in panel(p, name)
+    clusters = panel(p, "buzz_clusters", "timeseries")["data"]
+    assert clusters["series"]["1"] == [[T0, 10], [T0 + 60_000, 11], [T0 + 120_000, 12]]
+    scored = panel(p, "buzz_scored")  # in the spec, never written: a generated table-to-be
+    assert scored["generated"] and scored["kind"] == "table" and scored["data"] is None
 
 
-def test_an_app_that_is_not_running(tmp_path: Path) -> None:
+def test_panels_lists_every_pipeline_in_the_catalogue(api: httpx.Client) -> None:
+    listed = {v["pipeline"]: v for v in api.get("/views").json()}
+    assert set(listed) == {"logwatch", "bitcoin", "buzz"}
+    assert [(q["kind"], q["output"]) for q in listed["buzz"]["panels"][:2]] == [
+        ("top", "buzz_terms"), ("top", "buzz_repos")]
+    spec = api.get("/pipelines/logwatch/spec").json()
+    assert spec["topics"] == ["logs"] and spec["event_time"] == "time"
+    out = {o["name"]: o for o in spec["outputs"]}
+    assert out["level_counts"]["measures"] == {"count": "sum"}
+    assert out["level_counts"]["time"] == "window_start"
+    assert spec["source"]["file"].endswith("apps/logwatch/pipeline.py") and spec["first_ms"] > 0
+
+
+def test_a_pipeline_that_is_not_running(tmp_path: Path) -> None:
+    record_builtins(tmp_path, "bitcoin")  # recorded (it started once), no outputs yet
     with serve_in_thread(home=tmp_path, port=0) as s:
-        apps = {a["app"]: a for a in httpx.get(s.url + "api/apps").json()}
-        assert {a["status"] for a in apps.values()} == {"not running"}
-        assert "riverbed run bitcoin" in apps["bitcoin"]["hint"]
+        views = {v["pipeline"]: v for v in httpx.get(s.url + "api/views").json()}
+        assert list(views) == ["bitcoin"] and views["bitcoin"]["status"] == "not running"
+        assert "riverbed run bitcoin" in views["bitcoin"]["hint"]
         snap = httpx.get(s.url + "api/snapshot").json()
-        assert snap["apps"]["buzz"]["status"] == "not running" and snap["platform"]["topics"] == []
+        assert snap["views"]["bitcoin"]["status"] == "not running" and snap["platform"]["topics"] == []
+        assert [p["name"] for p in snap["platform"]["pipelines"]] == ["bitcoin"]
+        assert snap["platform"]["pipelines"][0]["status"] == "not running"
 
 
 def test_topics_rates_and_dead_letters(api: httpx.Client, home: Path) -> None:
@@ -252,9 +333,10 @@ def test_outputs_rows_parameterised(api: httpx.Client) -> None:
     ("/outputs/level_counts", {"limit": 10_001}, 400, "limit"),
     ("/outputs/level_counts", {"since": "yesterday"}, 400, "yesterday"),
     ("/outputs/nope", {}, 404, "no output"),
-    ("/apps/nope", {}, 400, "app"),
-    ("/apps/logwatch", {"top": 0}, 400, "top"),
-    ("/apps/logwatch", {"product": "BTC-USD"}, 400, "bitcoin"),
+    ("/pipelines/nope/panels", {}, 404, "no pipeline"),
+    ("/pipelines/logwatch/panels", {"top": 0}, 400, "top"),
+    ("/pipelines/logwatch/panels", {"points": 5001}, 400, "points"),
+    ("/pipelines/logwatch/panels", {"select": "BTC-USD"}, 400, "select"),
     ("/pipelines/bad name!", {}, 400, "name"),
     ("/pipelines/nope", {}, 404, "no pipeline"),
     ("/pipelines/logwatch/metrics", {"limit": -1}, 400, "limit"),
@@ -278,18 +360,19 @@ def test_live_stream_pushes_snapshots_that_change(api: httpx.Client, server, hom
                     store = open_store(home=home)
                     store.apply_batch("logwatch", 5, {"level_counts": [(T0, T0 + 10_000, "INFO", 1000)]},
                                       state={"records": 5000}, metrics={"records": 1000, "seconds": 0.1})
-                elif events[-1]["apps"]["logwatch"]["records"] == 5000 or len(events) > 8:
+                elif events[-1]["views"]["logwatch"]["records"] == 5000 or len(events) > 8:
                     break
     first, last = events[0], events[-1]
-    assert first["apps"]["logwatch"]["records"] == 620 and last["apps"]["logwatch"]["records"] == 5000
-    assert last["apps"]["logwatch"]["levels"]["series"]["INFO"][0][1] == 1100
+    assert first["views"]["logwatch"]["records"] == 620 and last["views"]["logwatch"]["records"] == 5000
+    assert panel(last["views"]["logwatch"], "level_counts")["data"]["series"]["INFO"][0][1] == 1100
     assert last["time_ms"] > first["time_ms"] and "dead_letters" in last["platform"]
 
 
 def test_token_is_checked_on_every_api_call(home: Path) -> None:
     with serve_in_thread(home=home, port=0, token=TOKEN) as s:
         base = s.url + "api"
-        paths = ["/health", "/snapshot", "/apps", "/apps/logwatch", "/topics", "/rates", "/pipelines",
+        paths = ["/health", "/snapshot", "/views", "/pipelines/logwatch/panels", "/pipelines/logwatch/spec",
+                 "/topics", "/rates", "/pipelines",
                  "/pipelines/logwatch/metrics", "/pipelines/logwatch/lag", "/dead-letters", "/outputs",
                  "/outputs/alerts", "/pipelines/logwatch/versions"]
         for p in paths:

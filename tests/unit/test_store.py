@@ -119,3 +119,26 @@ def test_first_and_last_by_time_merge_like_ohlc(make_store) -> None:
     ]
     with pytest.raises(InvalidArgument, match="first:T"):
         OutputSpec("x", [("a", "INTEGER"), ("b", "REAL")], keys=["a"], measures={"b": "first:nope"})
+
+
+def test_the_pipeline_catalogue_records_and_updates_specs(make_store) -> None:
+    from riverbed.pipeline import Output, Panel, Pipeline
+    from riverbed.pipeline.catalogue import pipeline_spec
+
+    store = make_store()
+    pipe = Pipeline("sales", ["orders"], parse=lambda df: df, transform=lambda df: {},
+                    outputs=[Output("per_user", keys=["window_start", "user"], measures={"total": "sum"}),
+                             Output("users", keys=["user"])],
+                    description="orders -> totals", panels=[Panel("top", "per_user", key="user", y="total")])
+    assert store.pipeline_spec("sales") is None and store.catalogue() == []
+    store.record_pipeline(pipeline_spec(pipe))
+    spec = store.pipeline_spec("sales")
+    assert spec["description"] == "orders -> totals" and spec["topics"] == ["orders"]
+    assert spec["source"]["file"] == __file__ and spec["source"]["module"] == __name__
+    assert [(o["name"], o["time"], o["measures"]) for o in spec["outputs"]] == [
+        ("per_user", "window_start", {"total": "sum"}), ("users", None, {})]
+    assert Panel.from_dict(spec["panels"][0]) == pipe.panels[0]
+    first = spec["first_ms"]
+    store.record_pipeline({**pipeline_spec(pipe), "description": "changed"})
+    again = store.pipeline_spec("sales")
+    assert again["description"] == "changed" and again["first_ms"] == first and store.catalogue() == ["sales"]

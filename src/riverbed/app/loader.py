@@ -118,14 +118,13 @@ def load_pipeline(ref: str | os.PathLike[str] | Pipeline, *, context: Mapping[st
 
 
 def pipeline_name(ref: str) -> str:
-    """The name the pipeline's state is kept under. A bare name no app answers to is taken as the
-    name itself (its app may be gone while its versions and outputs remain)."""
+    """The name the pipeline's state is kept under. A file, a module or a known app's name is loaded
+    to learn it; any other bare name is the name itself, and no code is imported to check it (the
+    dashboard asks this for pipelines whose code it must never load; their app may also be gone
+    while their versions and outputs remain)."""
     if _is_pathlike(ref.partition(":")[0]) or ":" in ref or ref in known_apps():
         return load_pipeline(ref).name
-    try:
-        return load_pipeline(ref).name
-    except AppLoadError:
-        return ref
+    return ref
 
 
 def build(entry: Pipeline | Callable[..., Pipeline], *, options: Mapping[str, object] | None = None,

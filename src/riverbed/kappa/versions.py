@@ -135,7 +135,8 @@ def versions(pipeline: str, *, home: str | Path | None = None, log: str | None =
         checkpoint = locations.checkpoint_uri(vhome, pipeline)
         if v == "v1" and serving != "v1" and not locations.exists(checkpoint, spark):
             continue
-        topics = list(get_pipeline(ref, **options).topics)
+        recorded = open_store(home=root, version=v).pipeline_spec(pipeline)  # the version's catalogue
+        topics = list(recorded["topics"] if recorded else get_pipeline(ref, **options).topics)
         behind = lag(vhome, pipeline, topics, absolute_log_url(log, str(root)), spark)
         status = ("serving" if v == serving else "previous" if v == previous
                   else "ready" if behind == 0 else "catching-up")
@@ -163,6 +164,7 @@ def reprocess(
     <root>/versions/<v>. `pipeline` is an app reference (riverbed.app): a name, app.py[:ATTR] or
     package.module[:ATTR]."""
     from riverbed.app import pipeline_name
+    from riverbed.pipeline.catalogue import pipeline_spec
     from riverbed.pipeline.runner import Runner
 
     ref, pipeline = pipeline, pipeline_name(pipeline)
@@ -181,6 +183,8 @@ def reprocess(
         )
     locations.configure(root, lake=lake, checkpoints=checkpoints)
     runner = Runner(ref, log=log, home=root, version=version, spark=spark, **opts)
+    if store.pipeline_spec(runner.pipeline.name) is None:  # the home's catalogue lists every pipeline
+        store.record_pipeline(pipeline_spec(runner.pipeline))
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO _rb_versions VALUES (?, ?, ?, ?)",
                    (pipeline, version, json.dumps(opts), time.time_ns() // 1_000_000))

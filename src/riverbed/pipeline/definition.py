@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from riverbed.errors import InvalidArgument
+from riverbed.pipeline.panels import Panel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -69,6 +70,8 @@ class Pipeline:
     - `keep_lake`: the stream writes every parsed record to the lake (the master dataset the batch
       layer, Kappa's checks and training read). False makes a speed-layer-only pipeline: no lake
       write per micro-batch, and no batch layer over it.
+    - `panels`: what the dashboard draws from the outputs (`riverbed.pipeline.Panel`); an output
+      without one gets a generated panel (a time series if it has an event-time column, else a table).
     """
 
     name: str
@@ -84,6 +87,7 @@ class Pipeline:
     description: str = ""
     value_schema: str | None = None
     keep_lake: bool = True
+    panels: Sequence[Panel] = ()
 
     def source_options(self, spark: Any) -> dict[str, str]:
         """Options of the log source this pipeline reads with (the decoded-values schema)."""

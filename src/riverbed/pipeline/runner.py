@@ -16,6 +16,7 @@ from riverbed.config import resolve_home, version_home
 from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.pipeline import locations
 from riverbed.pipeline.batch import BatchResult, run_batch
+from riverbed.pipeline.catalogue import pipeline_spec
 from riverbed.pipeline.registry import get_pipeline
 from riverbed.pipeline.sinks import lake_path
 from riverbed.pipeline.stream import BatchProcessor, BatchStats, start_stream
@@ -112,6 +113,7 @@ class Runner:
         """Recompute every output over the retained log or the lake."""
         from riverbed.spark.errors import from_spark
 
+        self.store.record_pipeline(pipeline_spec(self.pipeline))  # the dashboard's catalogue
         if source == "log":
             self.check_topics()
         elif not locations.exists(lake := lake_path(self.home, self.pipeline.name),
@@ -148,6 +150,7 @@ class Runner:
     ) -> StreamHandle:
         """Start the streaming query and return at once. `latency_target_ms` replaces the fixed
         trigger by the latency-target controller (`riverbed.pipeline.latency`)."""
+        self.store.record_pipeline(pipeline_spec(self.pipeline))  # the dashboard's catalogue
         self.check_topics()
         checkpoint = locations.stream_checkpoint(self.home, self.pipeline.name)
         locations.check(self.spark, checkpoint, lake_path(self.home, self.pipeline.name))

@@ -38,6 +38,37 @@ class Bookkeeping:
         ).fetchall()
         return [{"batch_id": b, "at_ms": at, **json.loads(m)} for b, at, m in reversed(rows)]
 
+    # -- the pipeline catalogue -----------------------------------------------------------
+    def record_pipeline(self, spec: Mapping[str, Any]) -> None:
+        """Record (or update) a pipeline's catalogue entry, `riverbed.pipeline.catalogue.pipeline_spec`'s
+        JSON data: the dashboard lists and draws pipelines from these, never from their code."""
+        name = spec.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("a catalogue entry needs the pipeline's name")
+        now = time.time_ns() // 1_000_000
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO _rb_pipelines (name, spec, first_ms, updated_ms) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_ms = excluded.updated_ms",
+                (name, json.dumps(spec, sort_keys=True, default=str), now, now),
+            )
+
+    def pipeline_spec(self, name: str) -> dict[str, Any] | None:
+        """The catalogue entry of pipeline `name` (with first_ms, updated_ms), None if never recorded."""
+        row = self._conn().execute(
+            "SELECT spec, first_ms, updated_ms FROM _rb_pipelines WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else {**json.loads(row[0]), "first_ms": row[1], "updated_ms": row[2]}
+
+    def catalogue(self) -> list[str]:
+        """Names of the pipelines recorded in the catalogue, sorted."""
+        return [r[0] for r in self._conn().execute("SELECT name FROM _rb_pipelines ORDER BY name")]
+
+    def output_pipelines(self) -> list[str]:
+        """Names of the pipelines that own outputs in this store, sorted."""
+        rows = self._conn().execute("SELECT DISTINCT pipeline FROM _rb_outputs WHERE pipeline IS NOT NULL")
+        return sorted(r[0] for r in rows)
+
     # -- the Lambda batch layer ----------------------------------------------------------
     def lambda_state(self, pipeline: str) -> tuple[int, int] | None:
         """(cutoff_ms, generation) of the pipeline's batch views, None before the first batch run."""

@@ -35,6 +35,9 @@ _META_DDL = (
     # the Lambda batch layer: which generation of batch views serves times before which cutoff
     "CREATE TABLE IF NOT EXISTS _rb_lambda (pipeline TEXT PRIMARY KEY, cutoff_ms INTEGER, generation INTEGER,"
     " next_generation INTEGER, computed_ms INTEGER)",
+    # the pipeline catalogue: each pipeline's spec (outputs, panels...) as JSON, recorded when it runs
+    "CREATE TABLE IF NOT EXISTS _rb_pipelines (name TEXT PRIMARY KEY, spec TEXT, first_ms INTEGER,"
+    " updated_ms INTEGER)",
 )
 METRICS_KEPT = 10_000  # per pipeline and scope: the newest micro-batches' figures
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from riverbed.config import resolve_home
 from riverbed.log import Log, open_log
-from riverbed.web import apps_view, platform_view, versions
+from riverbed.web import panels_view, platform_view, versions
 from riverbed.web.serving import Homes, ServingStore
 
 log_ = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def now_ms() -> int:
 
 
 class Collector:
-    """Reads the platform's and the apps' figures for the API and the live snapshot."""
+    """Reads the platform's and the pipelines' figures for the API and the live snapshot."""
 
     def __init__(self, home: str | Path | None = None, log: str | None = None, interval: float = 1.0) -> None:
         self.home = resolve_home(home)
@@ -98,30 +98,33 @@ class Collector:
         with self._lock:
             return platform_view.dead_letters(self.log, sample)
 
-    def app(self, name: str, **options: Any) -> dict[str, Any]:
-        store = self.homes.store_for(apps_view.APPS[name]["pipeline"])
-        return apps_view.panel(store, name, now_ms(), **options)
+    def spec(self, name: str) -> dict[str, Any] | None:
+        """The pipeline's catalogue entry: the serving version's, else the home's (None if never run)."""
+        return self.homes.store_for(name).pipeline_spec(name) or self.store.pipeline_spec(name)
+
+    def view(self, name: str, **options: Any) -> dict[str, Any]:
+        """The pipeline's panels with their figures (`panels_view.view`)."""
+        return panels_view.view(self.homes.store_for(name), name, self.spec(name), now_ms(), **options)
 
     def versions(self, name: str) -> dict[str, Any]:
-        """{"available": bool, "versions": [...]} or the reason they are not available."""
+        """{"available": bool, "versions": [...]}, the reason they are not available, or a note
+        ("no versions yet") for a pipeline riverbed.kappa does not know."""
         try:
             return {"available": True, "versions": versions.versions(name, self.home, self.log_url)}
         except versions.VersionsUnavailable as e:
             return {"available": False, "reason": str(e), "versions": []}
+        except versions.NoVersions as e:
+            return {"available": True, "versions": [], "note": versions.NO_VERSIONS, "reason": str(e)}
 
     def snapshot(self, fresh: bool = False) -> dict[str, Any]:
         """Everything the page shows (the live stream's payload); the sampled one unless `fresh`."""
         if not fresh and self._snapshot is not None:
             return self._snapshot
         pipelines = self.pipelines()
-        shown = {}  # versions of pipelines that run or have versions (a reprocessed one may not run)
-        for p in pipelines:
-            v = self._safe(self.versions, p["name"])
-            if v.get("versions") or p["status"] != "not running":
-                shown[p["name"]] = v
+        shown = {p["name"]: self._safe(self.versions, p["name"]) for p in pipelines}
         return {
             "time_ms": now_ms(),
-            "apps": {name: self._safe(self.app, name) for name in apps_view.APPS},
+            "views": {p["name"]: self._safe(self.view, p["name"]) for p in pipelines},
             "platform": {
                 "topics": self.topics(),
                 "rates": self.rates.series(),

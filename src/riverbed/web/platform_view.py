@@ -105,15 +105,14 @@ def lag(log: Log, home: Path, pipeline: str) -> dict[str, Any]:
 
 
 def pipeline_names(store: SqliteStore, home: Path) -> list[str]:
-    """Pipelines riverbed knows about: registered ones plus any with a checkpoint or outputs."""
-    from riverbed.pipeline.registry import pipeline_names as registered
-
-    names = set(registered())
+    """Pipelines riverbed knows about here: those in the store's catalogue (recorded when they ran),
+    those owning outputs, and any with a stream checkpoint."""
+    names = set(store.catalogue()) | set(store.output_pipelines())
     root = locations.checkpoints_root(home)
     try:
         found = [n for n, is_dir in locations.children(root).items() if is_dir and n != "versions"]
         names.update(n for n in found if locations.children(locations.join(root, n)).get("stream"))
-    except locations.StorageError:  # a remote root with no Spark session here: the registered ones
+    except locations.StorageError:  # a remote root with no Spark session here: the recorded ones
         pass
     return sorted(names)
 

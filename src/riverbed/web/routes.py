@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
@@ -13,17 +12,11 @@ from pydantic import BaseModel, Field
 from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.log import mask_url
 from riverbed.timeutil import parse_time_ms
-from riverbed.web import apps_view, versions
+from riverbed.web import versions
 from riverbed.web.collector import Collector
 
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$"
 Name = Annotated[str, Path(pattern=NAME, max_length=200)]
-
-
-class App(StrEnum):
-    logwatch = "logwatch"
-    bitcoin = "bitcoin"
-    buzz = "buzz"
 
 
 class SwitchRequest(BaseModel):
@@ -56,31 +49,40 @@ def add_routes(api: APIRouter, c: Collector) -> None:
         """Everything the page shows at once (the live stream pushes the same every second)."""
         return c.snapshot()
 
-    @api.get("/apps", tags=["apps"])
-    def apps() -> list[dict[str, Any]]:
-        """Each app and whether it is running (its outputs exist and were updated in the last 30 s)."""
+    @api.get("/views", tags=["panels"])
+    def views() -> list[dict[str, Any]]:
+        """Every pipeline in the catalogue with its status and its panels (declared or generated),
+        without their figures."""
         out = []
-        for name in apps_view.APPS:
-            p = c.app(name) if name != "bitcoin" else c.app(name, points=1)
-            out.append({k: p.get(k) for k in ("app", "pipeline", "status", "outputs", "updated_ms", "hint")})
+        for name in c.pipeline_names():
+            v = c.view(name, data=False)
+            keep = ("pipeline", "description", "status", "outputs", "updated_ms", "hint", "recorded")
+            shown = [{k: p[k] for k in ("kind", "output", "title", "generated")} for p in v["panels"]]
+            out.append({**{k: v.get(k) for k in keep}, "panels": shown})
         return out
 
-    @api.get("/apps/{app}", tags=["apps"])
-    def app_panel(
-        app: App,
-        product: Annotated[str | None, Query(pattern=NAME, description="bitcoin: the product")] = None,
-        top: Annotated[int, Query(ge=1, le=100, description="logwatch, buzz: how many top items")] = 10,
-        points: Annotated[int, Query(ge=1, le=5000, description="bitcoin: newest points per series")] = 300,
+    @api.get("/pipelines/{name}/panels", tags=["panels"])
+    def pipeline_panels(
+        name: Name,
+        select: Annotated[str | None, Query(max_length=200, description="the value of the pipeline's "
+                                            "`select` column its panels show (e.g. a product)")] = None,
+        top: Annotated[int | None, Query(ge=1, le=100, description="top panels: how many keys")] = None,
+        points: Annotated[int | None, Query(ge=1, le=5000, description="line panels: newest rows")] = None,
     ) -> dict[str, Any]:
-        """One app's panel: logwatch (counts per level over time, top error templates, alerts),
-        bitcoin (price, moving averages, trades, equity, summary), buzz (trending terms, hashtags,
-        repositories, event types, cluster sizes over time). `status` is "not running" when the
-        app's outputs do not exist yet."""
-        if app is App.bitcoin:
-            return c.app(app.value, product=product, points=points)
-        if product is not None:
-            raise InvalidArgument("product applies to the bitcoin app only")
-        return c.app(app.value, top=top)
+        """The pipeline's panels with their figures: those it declared, and a generated one per other
+        output (a time series over its event-time column, else a table). `status` is "not running"
+        while its outputs do not exist yet."""
+        return c.view(known_pipeline(name), select=select, top=top, points=points)
+
+    @api.get("/pipelines/{name}/spec", tags=["panels"])
+    def pipeline_spec(name: Name) -> dict[str, Any]:
+        """The pipeline's catalogue entry, recorded when it last ran: description, source, topics,
+        event-time column, outputs (keys, measures, event-time column) and declared panels."""
+        spec = c.spec(known_pipeline(name))
+        if spec is None:
+            raise HTTPException(404, f"pipeline {name!r} is not in the catalogue (it has not run since "
+                                     "riverbed started recording pipelines)")
+        return spec
 
     @api.get("/topics", tags=["platform"])
     def topics() -> list[dict[str, Any]]:
@@ -125,7 +127,10 @@ def add_routes(api: APIRouter, c: Collector) -> None:
     def pipeline_versions(name: Name) -> dict[str, Any]:
         """The pipeline's versions (Kappa): version, status (serving, catching-up, ready, previous), lag."""
         known_pipeline(name)
-        return {"pipeline": name, "versions": versions.versions(name, c.home, c.log_url)}
+        try:
+            return {"pipeline": name, "versions": versions.versions(name, c.home, c.log_url)}
+        except versions.NoVersions as e:
+            return {"pipeline": name, "versions": [], "note": versions.NO_VERSIONS, "reason": str(e)}
 
     @api.post("/pipelines/{name}/switch", tags=["versions"],
               responses={409: {"description": "refused (e.g. the version has not caught up)"},

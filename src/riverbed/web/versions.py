@@ -14,10 +14,15 @@ from types import ModuleType
 from typing import Any
 
 UNAVAILABLE = "versions not available yet (riverbed.kappa is not installed)"
+NO_VERSIONS = "no versions yet"
 
 
 class VersionsUnavailable(Exception):
     """riverbed.kappa cannot be imported."""
+
+
+class NoVersions(Exception):
+    """riverbed.kappa cannot list the pipeline's versions (e.g. a user's pipeline it cannot build)."""
 
 
 def kappa() -> ModuleType:
@@ -47,8 +52,15 @@ def _as_dict(v: Any) -> dict[str, Any]:
 
 
 def versions(pipeline: str, home: Path, log_url: str | None) -> list[dict[str, Any]]:
-    """The pipeline's versions: version, status (serving, catching-up, ready, previous), lag, created_ms."""
-    return [_as_dict(v) for v in kappa().versions(pipeline, home=home, log=log_url)]
+    """The pipeline's versions: version, status (serving, catching-up, ready, previous), lag, created_ms;
+    NoVersions (with kappa's reason) when kappa cannot list them."""
+    from riverbed.errors import RiverbedError
+
+    k = kappa()
+    try:
+        return [_as_dict(v) for v in k.versions(pipeline, home=home, log=log_url)]
+    except RiverbedError as e:
+        raise NoVersions(e.message) from None
 
 
 def switch(pipeline: str, version: str, force: bool, home: Path, log_url: str | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from riverbed.apps.bitcoin import views
 from riverbed.apps.bitcoin.simulate import load_strategy, simulate, summary
 from riverbed.errors import InvalidArgument
 from riverbed.pipeline.definition import Pipeline
+from riverbed.pipeline.panels import Markers, Panel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -180,4 +181,27 @@ def build(
         setup_store=setup_store,
         foreach_batch=foreach_batch,
         description="price ticks -> OHLC 1m/5m, moving averages, volatility, simulated strategy and P&L",
+        panels=PANELS,
     )
+
+
+#: What the dashboard draws, one product at a time: the price with its moving averages and the
+#: simulated trades on it, the newest figures, the equity curve, the back-test summary, the trades.
+PANELS = [
+    Panel("line", "btc_indicators", title="price with moving averages; ▲ buy ▼ sell", x="window_start",
+          y=["close", "ma_short", "ma_long"], select="product", zero=False,
+          styles={"close": "#0f172a", "ma_short": "#2563eb", "ma_long": "#d97706"},
+          markers=Markers("btc_trades", x="time", y="price", side="side", down=["sell"],
+                          label=["side", "qty", "price"])),
+    Panel("stat", "btc_indicators", title="last close", x="window_start", y=["close", "volatility"],
+          select="product"),
+    Panel("stat", "btc_equity", title="strategy", x="time", y=["equity", "pnl"], select="product"),
+    Panel("line", "btc_equity", title="equity curve", x="time", y=["equity"], select="product", zero=False,
+          styles={"equity": "#16a34a"}),
+    Panel("table", "btc_summary", title="back-test summary", select="product"),
+    Panel("table", "btc_trades", title="simulated trades", x="time", select="product", limit=20),
+    Panel("line", "btc_ohlc_1m", title="1-minute bars: high, low, close", x="window_start",
+          y=["high", "low", "close"], select="product", zero=False),
+    Panel("line", "btc_ohlc_5m", title="5-minute bars: high, low, close", x="window_start",
+          y=["high", "low", "close"], select="product", zero=False),
+]

@@ -25,12 +25,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from riverbed.pipeline.definition import Output, Pipeline
+from riverbed.pipeline.panels import Panel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 NO_MODEL = "none"
 TEXT_KEPT = 500  # characters of each item's text kept in buzz_scored
+#: What the dashboard draws: what trends in the newest window, and the clusters' sizes over time
+PANELS = [
+    Panel("top", "buzz_terms", title="trending terms", key="term", y=["count"]),
+    Panel("top", "buzz_repos", title="trending repositories", key="repo", y=["count"]),
+    Panel("top", "buzz_hashtags", title="hashtags", key="hashtag", y=["count"]),
+    Panel("top", "buzz_event_types", title="event types", key="type", y=["count"]),
+    Panel("timeseries", "buzz_clusters", title="cluster sizes over time", key="cluster", y=["count"]),
+]
 
 
 def parse(df: DataFrame) -> DataFrame:
@@ -141,5 +150,6 @@ def build(
         event_time="time",
         lateness_ms=lateness_ms,
         foreach_batch=remember_batch,
+        panels=PANELS,
         description="GitHub events, social posts, meetups -> trending terms/hashtags/repos, model clusters",
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from riverbed.pipeline.definition import Output, Pipeline
+from riverbed.pipeline.panels import Panel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -32,6 +33,10 @@ REFRESH_ALERTS = (
         FROM component_errors e JOIN {BASELINE_TABLE} b ON b.component = e.component
         WHERE e.count > b.baseline""",
 )
+
+LEVEL_COLORS = {"FATAL": "#7f1d1d", "ERROR": "#dc2626", "WARN": "#d97706", "WARNING": "#d97706",
+                "NOTICE": "#7c3aed", "INFO": "#2563eb", "DEBUG": "#94a3b8"}
+FIVE_MINUTES = 5 * 60_000
 
 ALERTS_SPEC_COLUMNS = [
     ("window_start", "INTEGER"), ("window_end", "INTEGER"), ("component", "TEXT"),
@@ -118,4 +123,21 @@ def build(
         derived_sql=REFRESH_ALERTS,
         setup_store=setup_store,
         description="server logs -> counts per level and component, top error templates, alerts",
+        panels=panels(level_window),
     )
+
+
+def panels(level_window: str = "10 seconds") -> list[Panel]:
+    """What the dashboard draws: lines per level over time, the top error templates and the
+    components with most errors over the newest 5 minutes, and the alerts as they fire."""
+    return [
+        Panel("timeseries", "level_counts", title=f"lines per {level_window} window, by level", key="level",
+              y=["count"], span_ms=FIVE_MINUTES, styles=LEVEL_COLORS),
+        Panel("top", "top_errors", title="top error templates (5 min)", key="template", y=["count"],
+              span_ms=FIVE_MINUTES),
+        Panel("top", "component_errors", title="errors by component (5 min)", key="component", y=["count"],
+              span_ms=FIVE_MINUTES),
+        Panel("table", "alerts", title="alerts", x="window_start",
+              columns=["window_start", "window_end", "component", "count", "baseline"], limit=50,
+              note="windows whose errors beat the component's baseline (mean + k·stddev)"),
+    ]

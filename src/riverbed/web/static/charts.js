@@ -47,8 +47,9 @@ const RB = (() => {
   }
 
   function line(el, opts) {
-    const series = (opts.series || []).filter((s) => s.points && s.points.length);
-    const n = series.reduce((a, s) => a + s.points.length, 0);
+    // points without a value (null y) are not drawn: a series of only those is no series
+    const series = (opts.series || []).filter((s) => s.points && s.points.some((p) => p[1] != null));
+    const n = series.reduce((a, s) => a + s.points.filter((p) => p[1] != null).length, 0);
     if (!n) return empty(el, opts.empty);
     const W = Math.max(el.clientWidth || 600, 240), H = opts.height || 200;
     const m = {l: 48, r: 12, t: 10, b: 22};

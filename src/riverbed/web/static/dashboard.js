@@ -1,11 +1,10 @@
 /* riverbed dashboard: draws the snapshot the server pushes every second (Server-Sent Events on
- * /api/stream), and calls /api for the bitcoin product, switch and rollback. No libraries. */
+ * /api/stream): each pipeline's panels (views.js) and the platform; calls /api for a pipeline's
+ * chosen `select` value, switch and rollback. No libraries. */
 "use strict";
 
 const {esc, fmt, clock, line, bars, empty} = RB;
 const $ = (sel) => document.querySelector(sel);
-const LEVEL_COLORS = {FATAL: "#7f1d1d", ERROR: "#dc2626", WARN: "#d97706", WARNING: "#d97706",
-                      NOTICE: "#7c3aed", INFO: "#2563eb", DEBUG: "#94a3b8"};
 
 // The token (when the server wants one) arrives once in the URL (#token=... or ?token=...), is kept
 // for this tab only, and is removed from the address bar.
@@ -18,7 +17,8 @@ const TOKEN = (() => {
   return sessionStorage.getItem("riverbed-token");
 })();
 
-const ui = {product: null, pipeline: null, last: null};
+const ui = {pipeline: null, last: null, select: {}, topN: {}, sort: {}, seen: {},
+            redraw: () => { if (ui.last) draw(ui.last); }};
 
 async function api(path, init) {
   init = init || {};
@@ -39,111 +39,6 @@ function table(el, head, rows) {
   el.innerHTML = `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
     rows.map((r) => `<tr${r.attrs || ""}>${r.cells.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("") +
     "</tbody>";
-}
-
-function partError(el, part) {
-  if (part && part.error) { empty(el, "cannot show: " + part.error); return true; }
-  return false;
-}
-
-/* -- apps ---------------------------------------------------------------------------------- */
-
-function appFrame(name, panel) {
-  const card = $("#app-" + name), badge = card.querySelector(".badge"), hint = card.querySelector(".hint");
-  const status = panel.status || "error";
-  setText(badge, status);
-  badge.className = "badge " + status.replace(/\s+/g, "-");
-  const running = status !== "not running" && status !== "error";
-  hint.hidden = running;
-  hint.textContent = status === "not running" ? `not running — ${panel.hint || ""}` : (panel.error || "");
-  card.querySelector(".body").hidden = !running;
-  card.classList.toggle("off", !running);
-  return running;
-}
-
-function drawLogwatch(p) {
-  if (!appFrame("logwatch", p)) return;
-  setText("[data-testid=lw-records]", fmt(p.records));
-  setText("[data-testid=lw-dlq]", fmt(p.dead_letters));
-  const lv = p.levels || {};
-  if (!partError($("#lw-levels"), lv)) {
-    const order = ["FATAL", "ERROR", "WARN", "WARNING", "NOTICE", "INFO", "DEBUG"];
-    const names = Object.keys(lv.series || {}).sort((a, b) => (order.indexOf(a) + 99) % 99 - (order.indexOf(b) + 99) % 99);
-    line($("#lw-levels"), {label: "lines per level", series: names.map((n) => ({name: n, points: lv.series[n],
-      color: LEVEL_COLORS[n]})), legend: true, empty: "no windows yet"});
-    const totals = lv.totals || {};
-    setText("[data-testid=lw-window-total]", fmt(Object.values(totals).reduce((a, b) => a + b, 0)));
-    setText("[data-testid=lw-errors]", fmt((totals.ERROR || 0) + (totals.FATAL || 0)));
-  }
-  const te = p.top_errors || {};
-  if (!partError($("#lw-top-errors"), te)) {
-    bars($("#lw-top-errors"), (te.top || []).map((d) => ({label: d.label, value: d.count})), {color: "#dc2626", empty: "no errors"});
-  }
-  const ce = p.component_errors || {};
-  if (!partError($("#lw-components"), ce)) {
-    bars($("#lw-components"), (ce.top || []).map((d) => ({label: d.label, value: d.count})), {color: "#d97706", empty: "no errors"});
-  }
-  const al = p.alerts || {rows: []};
-  setText("[data-testid=lw-alerts]", fmt(al.count || 0));
-  const seen = ui.alertsSeen || (ui.alertsSeen = new Set());
-  const first = seen.size === 0;
-  table($("#lw-alerts"), ["window", "component", "errors", "baseline"], (al.rows || []).slice(0, 12).map((a) => {
-    const key = a.window_start + "/" + a.component, fresh = !first && !seen.has(key);
-    seen.add(key);
-    return {attrs: fresh ? ' class="fresh"' : "", cells: [esc(clock(a.window_start) + "–" + clock(a.window_end)),
-      esc(a.component), esc(fmt(a.count)), esc(fmt(a.baseline))]};
-  }));
-  if (!(al.rows || []).length) $("#lw-alerts").innerHTML = '<tr><td class="muted">no alerts yet</td></tr>';
-}
-
-function drawBitcoin(p) {
-  if (!appFrame("bitcoin", p)) return;
-  const pick = $("#btc-product");
-  const products = p.products || [];
-  if (pick.dataset.list !== products.join(",")) {
-    pick.innerHTML = products.map((x) => `<option>${esc(x)}</option>`).join("");
-    pick.dataset.list = products.join(",");
-  }
-  pick.hidden = products.length < 2;
-  if (p.product) pick.value = p.product;
-  const ind = Array.isArray(p.indicators) ? p.indicators : [];
-  const trades = Array.isArray(p.trades) ? p.trades : [];
-  const eq = Array.isArray(p.equity) ? p.equity : [];
-  if (!partError($("#btc-price"), p.indicators)) {
-    const s = (col, name, color, dash) => ({name, color, dash, points: ind.map((r) => [r.window_start, r[col]])});
-    line($("#btc-price"), {label: "price", zero: false, legend: true, empty: "no prices yet",
-      series: [s("close", "close", "#0f172a"), s("ma_short", "short MA", "#2563eb", true), s("ma_long", "long MA", "#d97706", true)],
-      markers: trades.map((t) => ({x: t.time, y: t.price, type: String(t.side).toLowerCase() === "sell" ? "sell" : "buy",
-        label: `${t.side} ${fmt(t.qty)} @ ${fmt(t.price)} (${clock(t.time)})`}))});
-  }
-  if (!partError($("#btc-equity"), p.equity)) {
-    line($("#btc-equity"), {label: "equity", zero: false, empty: "no equity yet",
-      series: [{name: "equity", color: "#16a34a", points: eq.map((r) => [r.time, r.equity])}]});
-  }
-  const lastInd = ind[ind.length - 1], lastEq = eq[eq.length - 1];
-  setText("[data-testid=btc-price]", lastInd ? fmt(lastInd.close) : "–");
-  setText("[data-testid=btc-equity]", lastEq ? fmt(lastEq.equity) : "–");
-  setText("[data-testid=btc-pnl]", lastEq ? fmt(lastEq.pnl) : "–");
-  setText("[data-testid=btc-trades]", fmt(trades.length));
-  const summary = Array.isArray(p.summary) ? p.summary : [];
-  const cols = summary.length ? Object.keys(summary[0]) : [];
-  table($("#btc-summary"), cols, summary.map((r) => ({cells: cols.map((c) => esc(typeof r[c] === "number" ? fmt(r[c]) : r[c]))})));
-}
-
-function drawBuzz(p) {
-  if (!appFrame("buzz", p)) return;
-  const top = (part, el, color) => {
-    if (!partError(el, part)) bars(el, ((part || {}).top || []).map((d) => ({label: d.label, value: d.count})), {color});
-  };
-  top(p.terms, $("#buzz-terms"), "#2563eb");
-  top(p.repos, $("#buzz-repos"), "#16a34a");
-  top(p.hashtags, $("#buzz-hashtags"), "#7c3aed");
-  top(p.event_types, $("#buzz-types"), "#0891b2");
-  const cl = p.clusters || {};
-  if (!partError($("#buzz-clusters"), cl)) {
-    const series = Object.entries(cl.series || {}).map(([k, pts]) => ({name: "cluster " + k, points: pts}));
-    line($("#buzz-clusters"), {label: "cluster sizes", series, legend: true, empty: "no clusters yet"});
-  }
 }
 
 /* -- platform -------------------------------------------------------------------------------- */
@@ -191,11 +86,14 @@ function drawPipelines(pf) {
 function drawVersions(pf) {
   const el = $("#versions"), all = pf.versions || {};
   const names = Object.keys(all);
-  if (!names.length) { el.innerHTML = '<p class="muted">no running pipelines</p>'; return; }
+  if (!names.length) { el.innerHTML = '<p class="muted">no pipelines yet</p>'; return; }
   if (el.contains(document.activeElement) && document.activeElement.tagName === "BUTTON") return;
   el.innerHTML = names.map((name) => {
     const v = all[name];
     if (!v.available) return `<p class="muted" data-testid="versions-${esc(name)}">${esc(name)}: ${esc(v.reason || v.error || "")}</p>`;
+    if (!(v.versions || []).length) {
+      return `<p class="muted" data-testid="versions-${esc(name)}" title="${esc(v.reason || "")}">${esc(name)}: no versions yet</p>`;
+    }
     // rollback is offered whenever something other than v1 serves or a previous version is listed;
     // riverbed.kappa decides, and says why when it refuses
     const canRollback = v.versions.some((x) => x.status === "previous" || (x.status === "serving" && x.version !== "v1"));
@@ -223,14 +121,15 @@ function drawDeadLetters(pf) {
 
 async function draw(snap) {
   ui.last = snap;
-  const apps = snap.apps || {};
-  drawLogwatch(apps.logwatch || {});
-  let btc = apps.bitcoin || {};
-  if (ui.product && btc.product && ui.product !== btc.product) {
-    try { btc = await api("/apps/bitcoin?product=" + encodeURIComponent(ui.product)); } catch (e) { ui.product = null; }
+  const views = Object.assign({}, snap.views || {});
+  for (const [name, v] of Object.entries(views)) {  // a value chosen in a pipeline's picker
+    const want = ui.select[name];
+    if (want != null && v.select && v.select.value !== want) {
+      try { views[name] = await api(`/pipelines/${encodeURIComponent(name)}/panels?select=${encodeURIComponent(want)}`); }
+      catch (e) { delete ui.select[name]; }
+    }
   }
-  drawBitcoin(btc);
-  drawBuzz(apps.buzz || {});
+  RBViews.draw($("#apps"), views, ui);
   const pf = snap.platform || {};
   drawTopics(pf);
   drawPipelines(pf);
@@ -278,7 +177,6 @@ document.addEventListener("DOMContentLoaded", () => {
     const b = e.target.closest("button[data-act]");
     if (b) act(b);
   });
-  $("#btc-product").addEventListener("change", (e) => { ui.product = e.target.value; if (ui.last) draw(ui.last); });
   $("#pipeline-pick").addEventListener("change", (e) => { ui.pipeline = e.target.value; if (ui.last) draw(ui.last); });
   window.addEventListener("resize", () => { if (ui.last) draw(ui.last); });
   connect();
