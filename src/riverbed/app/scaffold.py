@@ -27,22 +27,7 @@ Test it: python -m pytest tests
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from riverbed import Output, Pipeline
-
-
-def parse(df: DataFrame) -> DataFrame:
-    """Log records -> user, amount, time (the log's append time); a line that is not user,amount
-    gets an `error` and goes to the dead-letter topic payments.dlq instead of the totals."""
-    text = F.col("value").cast("string")
-    user = F.expr("try_element_at(split(cast(value AS string), ','), 1)")
-    amount = F.expr("try_cast(try_element_at(split(cast(value AS string), ','), 2) AS double)")
-    ok = (F.size(F.split(text, ",")) == 2) & (F.length(F.trim(user)) > 0) & amount.isNotNull()
-    return df.select(
-        "topic", "partition", "offset", "timestamp",
-        F.trim(user).alias("user"), amount.alias("amount"), F.col("timestamp").alias("time"),
-        F.when(ok, F.lit(None)).otherwise(F.lit("expected user,amount")).alias("error"),
-        text.alias("raw"),
-    )
+from riverbed import Output, Pipeline, parse
 
 
 def transform(df: DataFrame) -> dict[str, DataFrame]:
@@ -54,10 +39,11 @@ def transform(df: DataFrame) -> dict[str, DataFrame]:
 pipeline = Pipeline(
     name="{name}",
     topics=["payments"],
-    parse=parse,
+    # each record is a line "user,amount"; its time is the log's (event_time="log", the column `time`);
+    # a line that does not fit goes to the dead-letter topic payments.dlq with the reason
+    parse=parse.csv("user string, amount double"),
     transform=transform,
     outputs=[Output("totals", keys=["window_start", "user"], measures={{"total": "sum", "payments": "sum"}})],
-    event_time="time",
     description="total amount and payments per user per minute",
 )
 '''

@@ -79,7 +79,7 @@ class Pipeline:
     parse: Callable[[DataFrame], DataFrame]
     transform: Callable[[DataFrame], Mapping[str, DataFrame]]
     outputs: Sequence[Output]
-    event_time: str = "time"
+    event_time: str | None = None  # None: the parse step's (riverbed.parse), else "time"
     lateness_ms: int = 60_000
     derived_sql: Sequence[str] = ()
     setup_store: Callable[[SqliteStore], None] | None = None
@@ -88,6 +88,10 @@ class Pipeline:
     value_schema: str | None = None
     keep_lake: bool = True
     panels: Sequence[Panel] = ()
+
+    def __post_init__(self) -> None:
+        if self.event_time is None:  # a declared parse (riverbed.parse) knows its event-time column
+            object.__setattr__(self, "event_time", getattr(self.parse, "event_time", None) or "time")
 
     def source_options(self, spark: Any) -> dict[str, str]:
         """Options of the log source this pipeline reads with (the decoded-values schema)."""

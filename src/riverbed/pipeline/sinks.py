@@ -40,15 +40,22 @@ def store_spec(output: Output, df: DataFrame) -> OutputSpec:
 
 
 def collect_rows(df: DataFrame) -> list[tuple[Any, ...]]:
-    """The DataFrame's rows as tuples, timestamps as epoch ms (never local-time datetimes)."""
+    """The DataFrame's rows as tuples, timestamps as epoch ms (never local-time datetimes), decimals
+    as floats (the store's REAL: a Python Decimal cannot be bound to SQLite)."""
     from riverbed.spark.columns import reusable
 
-    def columns() -> list[Any]:
+    def column(f: Any) -> Any:
         from pyspark.sql import functions as F
 
-        return [F.unix_millis(F.col(f.name)).alias(f.name)
-                if f.dataType.simpleString().startswith("timestamp") else F.col(f.name)
-                for f in schema.fields]
+        t = f.dataType.simpleString()
+        if t.startswith("timestamp"):
+            return F.unix_millis(F.col(f.name)).alias(f.name)
+        if t.startswith("decimal"):
+            return F.col(f.name).cast("double").alias(f.name)
+        return F.col(f.name)
+
+    def columns() -> list[Any]:
+        return [column(f) for f in schema.fields]
 
     schema = df.schema
     table = df.select(*reusable(("riverbed.collect_rows", schema.json()), columns)).toArrow()
