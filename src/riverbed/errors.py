@@ -11,6 +11,7 @@
     │   ├── LogFullError        the disk is full; nothing written was damaged (transient)
     │   ├── LogUnavailable      the broker/storage cannot be reached (transient)
     │   └── DataLoss            records a query needed were removed by retention first
+    ├── CodeError               a pipeline's code fails on every record (a bug, not bad data)
     └── ...                     later layers add theirs here
 
 `transient` tells callers whether a retry can help. Other libraries' exceptions are wrapped,
@@ -103,6 +104,11 @@ class LogParseError(RiverbedError, ValueError):
         super().__init__(reason, hint="route the line to the dead-letter topic; see riverbed.apps.logwatch")
         self.reason = reason
         self.line = line
+
+
+class CodeError(RiverbedError):
+    """A pipeline's own code fails on (nearly) every record, so not because of bad data: the run
+    stops, naming the first failing record (riverbed.pipeline.quarantine)."""
 
 
 class DataLoss(LogError):

@@ -9,6 +9,7 @@ last applied batch id, so a batch Spark replays after a crash is recognised and 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from riverbed.pipeline.latency import LatencyController
     from riverbed.store import SqliteStore
 
+
+_log = logging.getLogger("riverbed.pipeline.stream")
 
 @dataclass
 class BatchStats:
@@ -91,7 +94,51 @@ class BatchProcessor:
         with self.busy:
             # every call: PySpark hands foreachBatch a new wrapper of the query's session each time
             tune_microbatch(df.sparkSession)
-            self._process(df, batch_id)
+            try:
+                self._process(df, batch_id)
+            except Exception as e:
+                if self._without_failing_records(df, batch_id, e):
+                    return
+                if type(e).__name__ == "AnalysisException":  # a wrong column, type or function name
+                    from riverbed.errors import CodeError
+                    from riverbed.pipeline.quarantine import reason
+
+                    raise CodeError(f"pipeline {self.p.name}: its parse or transform is wrong: {reason(e)}",
+                                    hint="fix the code; no record was processed") from e
+                raise
+
+    def _without_failing_records(self, df: DataFrame, batch_id: int, error: Exception) -> bool:
+        """After `error`: dead-letter the records the user's code fails on alone and process the
+        batch again without them (riverbed.pipeline.quarantine); False when it is not about records."""
+        from pyspark.sql import functions as F
+
+        from riverbed.pipeline import quarantine
+
+        if not quarantine.is_candidate(error):
+            return False
+        indexed, bad = quarantine.find_failing(df, self._dry_run)
+        try:
+            if not bad:
+                return False
+            _log.warning("pipeline %s batch %d: %d record(s) fail in the pipeline's code (%s): "
+                         "dead-lettered, the batch goes on without them",
+                         self.p.name, batch_id, len(bad), bad[0][1])
+            quarantine.dead_letter(indexed, bad, self.log_url, f"pipeline:{self.p.name}")
+            rest = indexed.where(~F.col(quarantine.ID).isin([i for i, _ in bad])).drop(quarantine.ID)
+            self._process(rest, batch_id, attempt=1, quarantined=len(bad))
+            return True
+        finally:
+            indexed.unpersist()
+
+    def _dry_run(self, df: DataFrame) -> None:
+        """Parse and transform `df` with every column computed and nothing written anywhere."""
+        from pyspark.sql import functions as F
+
+        parsed = self.p.parse(df)
+        parsed.write.format("noop").mode("overwrite").save()
+        good = parsed.where(F.col("error").isNull()).drop("error", "raw")
+        for frame in self.p.transform(good).values():
+            frame.write.format("noop").mode("overwrite").save()
 
     def _outputs(self, on_time: DataFrame, batch_id: int) -> dict[str, list[tuple[Any, ...]]]:
         """Run the hook and the transform on the batch's on-time rows; write the topic and console
@@ -168,7 +215,8 @@ class BatchProcessor:
             self._ages_on_rows = dict(self.p.parse(df).dtypes).get("timestamp") == "timestamp"
         return "rows" if self._ages_on_rows else "source"
 
-    def _process(self, df: DataFrame, batch_id: int) -> None:
+    def _process(self, df: DataFrame, batch_id: int, attempt: int = 0, quarantined: int = 0) -> None:
+        """Apply one micro-batch; `attempt` > 0 is a retry without `quarantined` failing records."""
         from pyspark.sql import Observation
 
         started = time.monotonic()
@@ -180,7 +228,8 @@ class BatchProcessor:
         # how old the records are in the log when their effect lands: p50/p99 of the append
         # timestamps (a record's timestamp is its append time unless the producer set one), observed
         # by the first job, on the parsed rows if they keep the column, else on the source rows
-        ages = Observation(f"riverbed-{self.p.name}-{batch_id}-ages")
+        tag = f"{self.p.name}-{batch_id}" + (f"-retry{attempt}" if attempt else "")
+        ages = Observation(f"riverbed-{tag}-ages")
         ages_at = self._ages_where(df)
         if ages_at == "source":
             df = df.observe(ages, self._exprs()["ages"])
@@ -196,7 +245,7 @@ class BatchProcessor:
                 return
             # the lake write counts the batch too (no job of its own); then the outputs' jobs read the
             # cached rows (side by side with the lake write was slower on 2 cores for big batches)
-            obs = Observation(f"riverbed-{self.p.name}-{batch_id}")
+            obs = Observation(f"riverbed-{tag}")
             t = time.monotonic()
             self._write_lake(flagged, batch_id, obs, [self._exprs()["ages"]] if ages_at == "rows" else [])
             stats.phases["lake"] = time.monotonic() - t
@@ -205,8 +254,9 @@ class BatchProcessor:
             rows = self._outputs(on_time, batch_id)
             stats.phases["outputs"] = time.monotonic() - t
             row = obs.get
-            stats.records, stats.bad = row["n"], row["bad"] or 0
-            stats.late = (row["flagged"] or 0) - stats.bad
+            bad_here = row["bad"] or 0
+            stats.records, stats.bad = row["n"] + quarantined, bad_here + quarantined
+            stats.late = (row["flagged"] or 0) - bad_here
             stats.parsed = stats.records - stats.bad
             if stats.bad or stats.late:
                 t = time.monotonic()
