@@ -1,5 +1,6 @@
-# Two entry points for a fresh machine (Python 3.11, Java 17): `make demo` and `make test`.
-# Both create .venv and install riverbed from this repository's own pinned files.
+# Two entry points for a fresh machine (Python 3.11, Java 17, Maven): `make demo` and `make test`.
+# Both create .venv and install riverbed from this repository's own pinned files, and fetch the
+# pinned JVM jars (jvm/pom.xml) into .cache/jars once.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
