@@ -1,12 +1,13 @@
-# Two entry points for a fresh machine (Python 3.11, Java 17): `make demo` and `make test`.
-# Both create .venv and install riverbed from this repository's own pinned files.
+# Two entry points for a fresh machine (Python 3.11, Java 17, Maven): `make demo` and `make test`.
+# Both create .venv and install riverbed from this repository's own pinned files, and fetch the
+# pinned JVM jars (jvm/pom.xml) into .cache/jars once.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-peers check-java clean
+.PHONY: demo test lint bench bench-peers check-java jars clean
 
 check-java:
 	@scripts/check-java
@@ -20,10 +21,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-demo: check-java $(STAMP)
+# The JVM jars beside PySpark's own (Kafka connector, Delta Lake), declared in jvm/pom.xml and copied
+# by Maven into .cache/jars/ once; riverbed's SparkSession puts them on spark.jars ($$RIVERBED_JARS
+# names another folder).
+JARS_DIR   := .cache/jars
+JARS_STAMP := $(JARS_DIR)/.resolved
+
+$(JARS_STAMP): jvm/pom.xml
+	@scripts/resolve-jars $(JARS_DIR)
+
+jars: $(JARS_STAMP)
+
+demo: check-java $(STAMP) $(JARS_STAMP)
 	$(BIN)/riverbed demo
 
-test: check-java $(STAMP)
+test: check-java $(STAMP) $(JARS_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -55,4 +67,4 @@ bench-peers: $(BENCH_STAMP) $(PEERS_STAMP)
 	@echo "peers ready: .venv/bin/python benchmarks/peers/harness.py --engine bytewax|quix ..."
 
 clean:
-	rm -rf $(VENV) $(PEERS_VENV) .riverbed .pytest_cache
+	rm -rf $(VENV) $(PEERS_VENV) .riverbed .pytest_cache .cache

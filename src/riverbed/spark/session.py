@@ -6,6 +6,7 @@
 
 Master: argument > $RIVERBED_SPARK_MASTER > "local[*]". The session is quiet (WARN and up, no
 progress bars), runs in UTC with Arrow on, and has the "riverbed" data source registered.
+The JVM jars of `make jars` (Spark's Kafka connector, Delta Lake) go on spark.jars (`jars.py`).
 With a cluster master, riverbed itself is shipped to the executors (a zip in spark.submit.pyFiles);
 its dependencies (pyarrow, confluent-kafka, ...) must be installed on the workers (docs/deploy.md).
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from riverbed.errors import ConfigError
+from riverbed.spark import jars
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -118,6 +120,7 @@ def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, s
         if key == "spark.driver.extraJavaOptions":
             value = f"{log4j} {value}"
         merged[key] = str(value)
+    merged.update(jars.spark_conf(merged))
     if master.startswith("local"):  # one JVM: the driver's class path reaches the tasks
         from riverbed.spark.localfs import spark_conf
 
@@ -216,7 +219,7 @@ def get_spark(
     try:
         from pyspark.sql import SparkSession
     except ImportError as e:  # pragma: no cover - pyspark is a hard dependency
-        raise ConfigError("pyspark is not installed", hint="pip install 'pyspark==4.3.0'") from e
+        raise ConfigError("pyspark is not installed", hint="pip install 'pyspark==4.2.0'") from e
 
     spark = SparkSession.getActiveSession()
     if spark is None:

@@ -39,7 +39,7 @@ def spark_home() -> Path:
     home = Path(pyspark.__file__).parent
     if not (home / "bin" / "spark-class").is_file():
         raise ClusterError(f"no bin/spark-class under {home}",
-                           hint="reinstall pyspark: pip install pyspark==4.3.0")
+                           hint="reinstall pyspark: pip install pyspark==4.2.0")
     return home
 
 
