@@ -85,7 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--log-times",
         action="store_true",
-        help="text logs: take event times from HDFS/Hadoop/Spark/Apache/syslog lines",
+        help="text logs: take each line's event time from its text (the reader an installed app adds "
+        "as entry point 'log' in group riverbed.line_times: logwatch's reads HDFS/Hadoop/Spark/Apache/"
+        "syslog lines)",
     )
     r.add_argument("--loop", action="store_true", help="start again at the end (times shifted forward)")
     r.set_defaults(func=run_replay)
@@ -142,14 +144,30 @@ def run_tail(args: argparse.Namespace) -> int:
     return run_source(args, source, f"following {args.file}{' from its start' if args.from_start else ''}")
 
 
+LINE_TIMES = "riverbed.line_times"
+
+
+def line_time_reader(name: str = "log") -> Callable[[bytes], int | None]:
+    """The function an installed app offers (entry point NAME in group riverbed.line_times) that
+    reads a text line's event time in epoch ms, None when the line has none."""
+    from importlib.metadata import entry_points
+
+    from riverbed.errors import InvalidArgument
+
+    found = [ep for ep in entry_points(group=LINE_TIMES) if ep.name == name]
+    if not found:
+        raise InvalidArgument(f"no installed app reads times from log lines ('{name}' in {LINE_TIMES})",
+                              hint="install one (riverbed's logwatch adds it), or use --time-field for JSON")
+    return found[0].load()
+
+
 def run_replay(args: argparse.Namespace) -> int:
-    from riverbed.apps.logwatch.lines import event_time
     from riverbed.connectors import ReplaySource
 
     source = ReplaySource(
         args.file,
         time_field=args.time_field,
-        event_time=event_time if args.log_times else None,
+        event_time=line_time_reader() if args.log_times else None,
         speed=args.speed,
         loop=args.loop,
         rebase=args.loop,
