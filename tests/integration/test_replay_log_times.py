@@ -27,7 +27,8 @@ def test_replayed_lines_carry_their_own_times(tmp_path: Path) -> None:
     assert [r.value.decode() for r in records] == lines
     # "17/06/09 20:10:40 INFO ...": yy/MM/dd HH:mm:ss, UTC
     def ms(line: str) -> int:
-        return int(dt.datetime.strptime(line[:17], "%y/%m/%d %H:%M:%S").replace(tzinfo=dt.UTC).timestamp() * 1000)
+        t = dt.datetime.strptime(line[:17], "%y/%m/%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        return int(t.timestamp() * 1000)
 
     expected = [ms(ln) for ln in lines]
     assert [r.timestamp for r in records] == expected
