@@ -3,9 +3,18 @@
     parsed = df.mapInArrow(parse_batches, PARSED_DDL)   # same call in streaming and in batch mode
 
 Input: batches with a `value` column (binary or string, one log line per row) and, when present,
-`topic`, `partition`, `offset`, `timestamp` (passed through). Output: `PARSED_SCHEMA`. A line that
-cannot be parsed keeps its row: `error` holds the reason and the parsed fields are null. `raw` holds
-every row's original bytes, so a bad or late line reaches the dead-letter topic exactly as it came.
+`topic`, `partition`, `offset`, `timestamp` (passed through; `timestamp`, the log append time, is the
+time of lines that state none and gives year-less stamps their year). Output: `PARSED_SCHEMA`, one
+row per record:
+- each source (topic, partition) keeps its own `Detector`, so its layout is learned once;
+- continuation lines (multiline.py) join their record: `message` and `raw` hold all its lines,
+  `template` is the first line's; continuation lines whose first line an earlier micro-batch read
+  make a row of their own with `continuation` true (kept in the lake, never counted);
+- `time_source` is "line", "inferred" (year-less stamp) or "log" (no time in the line: the log
+  append time); `level_source` is "line" or "inferred";
+- a row that cannot be read (null, not UTF-8, NUL bytes, no time and no log time) keeps its row
+  with `error` set and the parsed fields null. `raw` holds the original bytes, so a bad or late
+  line reaches the dead-letter topic exactly as it came.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from functools import partial
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riverbed.apps.logwatch.parse import current_year, parse_tuple
+from riverbed.apps.logwatch.detect import Detector
+from riverbed.apps.logwatch.multiline import looks_continued
+from riverbed.apps.logwatch.parse import current_year, parse_record
 from riverbed.apps.logwatch.templates import mask
 from riverbed.errors import LogParseError
 
@@ -37,14 +48,21 @@ PARSED_SCHEMA = pa.schema(
         pa.field("partition", pa.int32()),
         pa.field("offset", pa.int64()),
         pa.field("timestamp", _TS),
+        pa.field("time_source", pa.string()),
+        pa.field("level_source", pa.string()),
+        pa.field("continuation", pa.bool_()),
     ]
 )
 
 #: Spark DDL of PARSED_SCHEMA, for `df.mapInArrow(parse_batches, PARSED_DDL)`.
 PARSED_DDL = (
     "time TIMESTAMP, level STRING, component STRING, message STRING, template STRING, format STRING, "
-    "error STRING, raw BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP"
+    "error STRING, raw BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, "
+    "time_source STRING, level_source STRING, continuation BOOLEAN"
 )
+_FIELDS = 10  # time, level, component, message, template, format, error, raw, time_source, level_source
+# what the last record of a source is, for the lines without a time that follow it
+_TIMED, _UNTIMED, _ORPHAN = 1, 2, 3
 
 
 def _decode(value: bytes | str | None) -> tuple[str | None, str | None]:
@@ -59,65 +77,141 @@ def _decode(value: bytes | str | None) -> tuple[str | None, str | None]:
         return value.decode("utf-8", "backslashreplace"), "not UTF-8 text (binary data)"
 
 
-def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None) -> pa.RecordBatch:
-    """Parse one batch into PARSED_SCHEMA (see the module docstring)."""
-    if "value" not in batch.schema.names:
-        raise LogParseError(f"input batch has no 'value' column (columns: {batch.schema.names})")
-    year = current_year() if default_year is None else default_year
-    n = batch.num_rows
-    times: list[int | None] = [None] * n
-    levels: list[str | None] = [None] * n
-    comps: list[str | None] = [None] * n
-    msgs: list[str | None] = [None] * n
-    tmpls: list[str | None] = [None] * n
-    fmts: list[str | None] = [None] * n
-    errors: list[str | None] = [None] * n
-    cache: dict[str, str] = {}
-    values = batch.column("value")
-    # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
-    raws = values.to_pylist() if pa.types.is_binary(values.type) else pc.cast(values, pa.binary()).to_pylist()
-    for i, value in enumerate(values.to_pylist()):
-        line, err = _decode(value)
-        if err is None:
-            try:
-                t, level, comp, msg, fmt = parse_tuple(line, year)  # type: ignore[arg-type]
-            except LogParseError as e:
-                err = e.reason
-            else:
-                times[i], levels[i], comps[i], msgs[i], fmts[i] = t * 1000, level, comp, msg, fmt
-                tmpl = cache.get(msg)
-                if tmpl is None:
-                    tmpl = cache[msg] = mask(msg)
-                tmpls[i] = tmpl
+def _log_times(batch: pa.RecordBatch) -> list[int | None]:
+    """Each row's log append time in epoch ms, or None when the batch has no `timestamp`."""
+    if "timestamp" not in batch.schema.names:
+        return [None] * batch.num_rows
+    col = batch.column("timestamp")
+    if pa.types.is_timestamp(col.type):
+        col = pc.cast(col, pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    return pc.cast(col, pa.int64()).to_pylist()
+
+
+def _bad(reason: str, raw: bytes | None, i: int) -> list:
+    """An output row for input row `i` that cannot be read: the reason and the original bytes."""
+    return [None] * 6 + [reason, raw, None, None, False, i]
+
+
+class BatchParser:
+    """Parses the batches of one Spark task: per source, its learned layout and its open record."""
+
+    def __init__(self, default_year: int | None = None, tz: str = "UTC") -> None:
+        self.year = current_year() if default_year is None else default_year
+        self.tz = tz
+        self.detectors: dict[tuple[object, object], Detector] = {}
+        self.last: dict[tuple[object, object], int] = {}  # source -> _TIMED/_UNTIMED/_ORPHAN
+        self.templates: dict[str, str] = {}
+
+    def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Parse one batch into PARSED_SCHEMA (see the module docstring)."""
+        if "value" not in batch.schema.names:
+            raise LogParseError(f"input batch has no 'value' column (columns: {batch.schema.names})")
+        n = batch.num_rows
+        names = batch.schema.names
+        topics = batch.column("topic").to_pylist() if "topic" in names else [None] * n
+        parts = batch.column("partition").to_pylist() if "partition" in names else [None] * n
+        refs = _log_times(batch)
+        values = batch.column("value")
+        # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
+        raws = (values if pa.types.is_binary(values.type) else pc.cast(values, pa.binary())).to_pylist()
+        rows: list[list] = []  # one per output row: the fields, then the input row it came from
+        open_at: dict[tuple[object, object], int] = {}  # source -> its open record's output row
+        for i, value in enumerate(values.to_pylist()):
+            key = (topics[i], parts[i])
+            line, err = _decode(value)
+            if err is None and "\x00" in line:  # type: ignore[operator]
+                err = "binary data (NUL bytes)"
+            if err is not None:
+                rows.append(_bad(err, raws[i], i))
                 continue
-        errors[i] = err
-    cols: list[pa.Array] = [
-        pa.array(times, pa.int64()).cast(_TS),
-        pa.array(levels, pa.string()),
-        pa.array(comps, pa.string()),
-        pa.array(msgs, pa.string()),
-        pa.array(tmpls, pa.string()),
-        pa.array(fmts, pa.string()),
-        pa.array(errors, pa.string()),
-        pa.array(raws, pa.binary()),
-    ]
-    for name in PASS_THROUGH:
-        field = PARSED_SCHEMA.field(name)
-        if name in batch.schema.names:
-            cols.append(pc.cast(batch.column(name), field.type))
-        else:
-            cols.append(pa.nulls(n, field.type))
-    return pa.RecordBatch.from_arrays(cols, schema=PARSED_SCHEMA)
+            text = line.rstrip()  # type: ignore[union-attr]
+            rec = None
+            if text.strip():
+                try:
+                    rec = parse_record(text, self.year, refs[i], tz=self.tz, detector=self._detector(key))
+                except LogParseError as e:  # an impossible date, and no log time to count the line at
+                    rows.append(_bad(e.reason, raws[i], i))
+                    continue
+            if rec is not None and rec[5] != "log":
+                open_at[key] = len(rows)
+                self.last[key] = _TIMED
+                rows.append(self._row(rec, raws[i], i))
+                continue
+            if self.last.get(key) in (_TIMED, _ORPHAN) or rec is None or looks_continued(text):
+                at = open_at.get(key)
+                if at is not None:  # join the open record of this batch
+                    row = rows[at]
+                    if text.strip():
+                        row[3] = f"{row[3]}\n{text}"
+                    row[7] = (row[7] or b"") + b"\n" + (raws[i] or b"")
+                    continue
+                # its first line was read in an earlier micro-batch (or is unknown): kept, never counted
+                open_at[key] = len(rows)
+                self.last[key] = _ORPHAN
+                if refs[i] is None:
+                    rows.append(_bad("continuation line with no log time", raws[i], i))
+                else:
+                    rows.append([refs[i], None, None, text, "", "continuation", None, raws[i], "log", None,
+                                 True, i])
+                continue
+            if rec is None or rec[0] is None:  # no time in the line and no log time to count it at
+                rows.append(_bad("no recognisable timestamp", raws[i], i))
+                continue
+            open_at[key] = len(rows)
+            self.last[key] = _UNTIMED
+            rows.append(self._row(rec, raws[i], i))
+        return self._build(batch, rows)
+
+    def _detector(self, key: tuple[object, object]) -> Detector:
+        d = self.detectors.get(key)
+        if d is None:
+            d = self.detectors[key] = Detector()
+        return d
+
+    def _row(self, rec: tuple, raw: bytes | None, i: int) -> list:
+        t, level, comp, msg, fmt, time_source, level_source = rec
+        tmpl = self.templates.get(msg)
+        if tmpl is None:
+            tmpl = self.templates[msg] = mask(msg)
+        return [t, level, comp, msg, tmpl, fmt, None, raw, time_source, level_source, False, i]
+
+    def _build(self, batch: pa.RecordBatch, rows: list[list]) -> pa.RecordBatch:
+        cols = list(zip(*rows, strict=True)) if rows else [()] * (_FIELDS + 2)
+        times = [t * 1000 if t is not None else None for t in cols[0]]
+        out: list[pa.Array] = [
+            pa.array(times, pa.int64()).cast(_TS),
+            *(pa.array(cols[k], pa.string()) for k in range(1, 7)),
+            pa.array(cols[7], pa.binary()),
+        ]
+        index = pa.array(cols[11], pa.int64())
+        for name in PASS_THROUGH:
+            field = PARSED_SCHEMA.field(name)
+            if name in batch.schema.names:
+                out.append(pc.cast(batch.column(name).take(index), field.type))
+            else:
+                out.append(pa.nulls(len(rows), field.type))
+        out += [pa.array(cols[8], pa.string()), pa.array(cols[9], pa.string())]
+        out.append(pa.array(cols[10], pa.bool_()))
+        return pa.RecordBatch.from_arrays(out, schema=PARSED_SCHEMA)
+
+
+def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None, tz: str = "UTC") -> pa.RecordBatch:
+    """Parse one batch into PARSED_SCHEMA (see the module docstring), as a Spark task's first batch."""
+    return BatchParser(default_year, tz).parse(batch)
 
 
 def parse_batches(
-    batches: Iterator[pa.RecordBatch], *, default_year: int | None = None
+    batches: Iterator[pa.RecordBatch], *, default_year: int | None = None, tz: str = "UTC"
 ) -> Iterator[pa.RecordBatch]:
-    """Parse a stream of Arrow batches (the `mapInArrow` function): one output batch per input batch."""
+    """Parse a stream of Arrow batches (the `mapInArrow` function): one output batch per input batch,
+    each source's layout and open record carried from one batch to the next."""
+    parser = BatchParser(default_year, tz)
     for batch in batches:
-        yield parse_batch(batch, default_year=default_year)
+        yield parser.parse(batch)
 
 
-def batches_parser(default_year: int) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """`parse_batches` with a fixed year for year-less formats, so stream and backfill agree."""
-    return partial(parse_batches, default_year=default_year)
+def batches_parser(
+    default_year: int, tz: str = "UTC"
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """`parse_batches` with a fixed year for year-less stamps without a log time, and a zone."""
+    return partial(parse_batches, default_year=default_year, tz=tz)
