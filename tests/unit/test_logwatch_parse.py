@@ -16,6 +16,7 @@ from riverbed.apps.logwatch import (
     grouping_accuracy,
     mask,
     normalize_level,
+    parse_batch,
     parse_batches,
     parse_line,
 )
@@ -390,10 +391,13 @@ def test_parse_batches_round_trip_with_error_rows() -> None:
     them (issue 21: they were dead-lettered as "no recognisable timestamp" before)."""
     good = EXAMPLES[2][0]
     values = [good.encode(), b"", b"\xff\xfe\x00garbage", b"no timestamp here", EXAMPLES[3][0].encode()]
-    (out,) = list(parse_batches(iter([_log_batch(values)]), default_year=2017))
+    out = parse_batch(_log_batch(values), default_year=2017)
     assert out.schema == PARSED_SCHEMA
     rows = out.to_pylist()
     assert [r["error"] for r in rows] == [None, "not UTF-8 text (binary data)", None]
+    # through parse_batches each source's last record is held open, then flushed: the same rows
+    held = pa.Table.from_batches(list(parse_batches(iter([_log_batch(values)]), default_year=2017)))
+    assert sorted(held.to_pylist(), key=lambda r: r["offset"]) == rows
     first, bad = rows[0], rows[1]
     p = parse_line(good)
     assert int(first["time"].timestamp() * 1000) == p.time
@@ -412,7 +416,7 @@ def test_parse_batches_round_trip_with_error_rows() -> None:
 
 def test_parse_batches_without_pass_through_columns_and_string_values() -> None:
     batch = pa.record_batch({"value": pa.array([EXAMPLES[0][0], None])})
-    (out,) = list(parse_batches(iter([batch]), default_year=2017))
+    out = parse_batch(batch, default_year=2017)
     assert out.schema == PARSED_SCHEMA
     assert out.column("level").to_pylist() == ["WARN", None]
     assert out.column("error").to_pylist() == [None, "null value"]

@@ -139,13 +139,13 @@ def run_tail(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from riverbed.apps.logwatch.lines import event_time
+    from riverbed.apps.logwatch.lines import event_times
     from riverbed.connectors import ReplaySource
 
     source = ReplaySource(
         args.file,
         time_field=args.time_field,
-        event_time=event_time if args.log_times else None,
+        event_time=event_times() if args.log_times else None,  # the file's layout, learned once
         speed=args.speed,
         loop=args.loop,
         rebase=args.loop,

@@ -8,8 +8,9 @@ time of lines that state none and gives year-less stamps their year). Output: `P
 row per record:
 - each source (topic, partition) keeps its own `Detector`, so its layout is learned once;
 - continuation lines (multiline.py) join their record: `message` and `raw` hold all its lines,
-  `template` is the first line's; continuation lines whose first line an earlier micro-batch read
-  make a row of their own with `continuation` true (kept in the lake, never counted);
+  `template` is the first line's. Within a Spark task a source's last record is held open from one
+  Arrow batch to the next; continuation lines whose first line an earlier micro-batch (another
+  task) read make a row of their own with `continuation` true (kept in the lake, never counted);
 - `time_source` is "line", "inferred" (year-less stamp) or "log" (no time in the line: the log
   append time); `level_source` is "line" or "inferred";
 - a row that cannot be read (null, not UTF-8, NUL bytes, no time and no log time) keeps its row
@@ -87,42 +88,54 @@ def _log_times(batch: pa.RecordBatch) -> list[int | None]:
     return pc.cast(col, pa.int64()).to_pylist()
 
 
-def _bad(reason: str, raw: bytes | None, i: int) -> list:
-    """An output row for input row `i` that cannot be read: the reason and the original bytes."""
-    return [None] * 6 + [reason, raw, None, None, False, i]
+def _bad(reason: str, raw: bytes | None, where: tuple) -> list:
+    """An output row for an input row that cannot be read: the reason and the original bytes."""
+    return [None] * 6 + [reason, raw, None, None, False, where]
+
+
+def _column(batch: pa.RecordBatch, name: str) -> list:
+    """A pass-through column as Python values (timestamps as epoch ms), nulls when it is absent."""
+    if name not in batch.schema.names:
+        return [None] * batch.num_rows
+    if name == "timestamp":
+        return _log_times(batch)
+    return batch.column(name).to_pylist()
 
 
 class BatchParser:
-    """Parses the batches of one Spark task: per source, its learned layout and its open record."""
+    """Parses the batches of one Spark task: per source, its learned layout and its open record.
 
-    def __init__(self, default_year: int | None = None, tz: str = "UTC") -> None:
+    With `hold=True` each source's last record stays open until the next batch (or `flush`), so a
+    record cut by an Arrow batch boundary is still one row.
+    """
+
+    def __init__(self, default_year: int | None = None, tz: str = "UTC", *, hold: bool = False) -> None:
         self.year = current_year() if default_year is None else default_year
-        self.tz = tz
+        self.tz, self.hold = tz, hold
         self.detectors: dict[tuple[object, object], Detector] = {}
         self.last: dict[tuple[object, object], int] = {}  # source -> _TIMED/_UNTIMED/_ORPHAN
+        self.held: dict[tuple[object, object], list] = {}  # source -> its open record's row
         self.templates: dict[str, str] = {}
 
     def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Parse one batch into PARSED_SCHEMA (see the module docstring)."""
         if "value" not in batch.schema.names:
             raise LogParseError(f"input batch has no 'value' column (columns: {batch.schema.names})")
-        n = batch.num_rows
-        names = batch.schema.names
-        topics = batch.column("topic").to_pylist() if "topic" in names else [None] * n
-        parts = batch.column("partition").to_pylist() if "partition" in names else [None] * n
-        refs = _log_times(batch)
+        where = list(zip(*(_column(batch, name) for name in PASS_THROUGH), strict=True))
+        refs = [w[3] for w in where]
         values = batch.column("value")
         # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
         raws = (values if pa.types.is_binary(values.type) else pc.cast(values, pa.binary())).to_pylist()
-        rows: list[list] = []  # one per output row: the fields, then the input row it came from
-        open_at: dict[tuple[object, object], int] = {}  # source -> its open record's output row
+        rows: list[list] = list(self.held.values())  # per output row: the fields, then `where`
+        open_rows = self.held  # source -> its open record's row
+        self.held = {}
         for i, value in enumerate(values.to_pylist()):
-            key = (topics[i], parts[i])
+            key = where[i][:2]
             line, err = _decode(value)
             if err is None and "\x00" in line:  # type: ignore[operator]
                 err = "binary data (NUL bytes)"
             if err is not None:
-                rows.append(_bad(err, raws[i], i))
+                rows.append(_bad(err, raws[i], where[i]))
                 continue
             text = line.rstrip()  # type: ignore[union-attr]
             rec = None
@@ -130,37 +143,45 @@ class BatchParser:
                 try:
                     rec = parse_record(text, self.year, refs[i], tz=self.tz, detector=self._detector(key))
                 except LogParseError as e:  # an impossible date, and no log time to count the line at
-                    rows.append(_bad(e.reason, raws[i], i))
+                    rows.append(_bad(e.reason, raws[i], where[i]))
                     continue
             if rec is not None and rec[5] != "log":
-                open_at[key] = len(rows)
                 self.last[key] = _TIMED
-                rows.append(self._row(rec, raws[i], i))
+                open_rows[key] = self._row(rec, raws[i], where[i])
+                rows.append(open_rows[key])
                 continue
             if self.last.get(key) in (_TIMED, _ORPHAN) or rec is None or looks_continued(text):
-                at = open_at.get(key)
-                if at is not None:  # join the open record of this batch
-                    row = rows[at]
+                row = open_rows.get(key)
+                if row is not None:  # join the open record
                     if text.strip():
                         row[3] = f"{row[3]}\n{text}"
                     row[7] = (row[7] or b"") + b"\n" + (raws[i] or b"")
                     continue
                 # its first line was read in an earlier micro-batch (or is unknown): kept, never counted
-                open_at[key] = len(rows)
                 self.last[key] = _ORPHAN
                 if refs[i] is None:
-                    rows.append(_bad("continuation line with no log time", raws[i], i))
+                    rows.append(_bad("continuation line with no log time", raws[i], where[i]))
                 else:
-                    rows.append([refs[i], None, None, text, "", "continuation", None, raws[i], "log", None,
-                                 True, i])
+                    open_rows[key] = [refs[i], None, None, text, "", "continuation", None, raws[i], "log",
+                                      None, True, where[i]]
+                    rows.append(open_rows[key])
                 continue
             if rec is None or rec[0] is None:  # no time in the line and no log time to count it at
-                rows.append(_bad("no recognisable timestamp", raws[i], i))
+                rows.append(_bad("no recognisable timestamp", raws[i], where[i]))
                 continue
-            open_at[key] = len(rows)
             self.last[key] = _UNTIMED
-            rows.append(self._row(rec, raws[i], i))
-        return self._build(batch, rows)
+            open_rows[key] = self._row(rec, raws[i], where[i])
+            rows.append(open_rows[key])
+        if self.hold:
+            self.held = open_rows
+            kept = {id(r) for r in open_rows.values()}
+            rows = [r for r in rows if id(r) not in kept]
+        return _build(rows)
+
+    def flush(self) -> pa.RecordBatch | None:
+        """The records still held open (`hold=True`), as a last batch; None when there are none."""
+        rows, self.held = list(self.held.values()), {}
+        return _build(rows) if rows else None
 
     def _detector(self, key: tuple[object, object]) -> Detector:
         d = self.detectors.get(key)
@@ -168,31 +189,32 @@ class BatchParser:
             d = self.detectors[key] = Detector()
         return d
 
-    def _row(self, rec: tuple, raw: bytes | None, i: int) -> list:
+    def _row(self, rec: tuple, raw: bytes | None, where: tuple) -> list:
         t, level, comp, msg, fmt, time_source, level_source = rec
         tmpl = self.templates.get(msg)
         if tmpl is None:
             tmpl = self.templates[msg] = mask(msg)
-        return [t, level, comp, msg, tmpl, fmt, None, raw, time_source, level_source, False, i]
+        return [t, level, comp, msg, tmpl, fmt, None, raw, time_source, level_source, False, where]
 
-    def _build(self, batch: pa.RecordBatch, rows: list[list]) -> pa.RecordBatch:
-        cols = list(zip(*rows, strict=True)) if rows else [()] * (_FIELDS + 2)
-        times = [t * 1000 if t is not None else None for t in cols[0]]
-        out: list[pa.Array] = [
-            pa.array(times, pa.int64()).cast(_TS),
-            *(pa.array(cols[k], pa.string()) for k in range(1, 7)),
-            pa.array(cols[7], pa.binary()),
-        ]
-        index = pa.array(cols[11], pa.int64())
-        for name in PASS_THROUGH:
-            field = PARSED_SCHEMA.field(name)
-            if name in batch.schema.names:
-                out.append(pc.cast(batch.column(name).take(index), field.type))
-            else:
-                out.append(pa.nulls(len(rows), field.type))
-        out += [pa.array(cols[8], pa.string()), pa.array(cols[9], pa.string())]
-        out.append(pa.array(cols[10], pa.bool_()))
-        return pa.RecordBatch.from_arrays(out, schema=PARSED_SCHEMA)
+
+def _build(rows: list[list]) -> pa.RecordBatch:
+    """PARSED_SCHEMA's columns from the rows (fields, then the pass-through values)."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * (_FIELDS + 2)
+    times = [t * 1000 if t is not None else None for t in cols[0]]
+    where = list(zip(*cols[11], strict=True)) if rows else [()] * 4
+    out: list[pa.Array] = [
+        pa.array(times, pa.int64()).cast(_TS),
+        *(pa.array(cols[k], pa.string()) for k in range(1, 7)),
+        pa.array(cols[7], pa.binary()),
+        pa.array(where[0], pa.string()),
+        pa.array(where[1], pa.int32()),
+        pa.array(where[2], pa.int64()),
+        pa.array([t * 1000 if t is not None else None for t in where[3]], pa.int64()).cast(_TS),
+        pa.array(cols[8], pa.string()),
+        pa.array(cols[9], pa.string()),
+        pa.array(cols[10], pa.bool_()),
+    ]
+    return pa.RecordBatch.from_arrays(out, schema=PARSED_SCHEMA)
 
 
 def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None, tz: str = "UTC") -> pa.RecordBatch:
@@ -204,10 +226,13 @@ def parse_batches(
     batches: Iterator[pa.RecordBatch], *, default_year: int | None = None, tz: str = "UTC"
 ) -> Iterator[pa.RecordBatch]:
     """Parse a stream of Arrow batches (the `mapInArrow` function): one output batch per input batch,
-    each source's layout and open record carried from one batch to the next."""
-    parser = BatchParser(default_year, tz)
+    each source's layout and open record carried to the next (its last records in one more batch)."""
+    parser = BatchParser(default_year, tz, hold=True)
     for batch in batches:
         yield parser.parse(batch)
+    last = parser.flush()
+    if last is not None:
+        yield last
 
 
 def batches_parser(

@@ -6,8 +6,9 @@ A line is read as `[<PRI>] [tokens...] TIMESTAMP header... [component:] message`
   after up to `MAX_SKIP` tokens (a host, a node id, a process name, a bracket);
 - the header (tokens before the timestamp, then up to `HEADER_TOKENS` after it, stopping at the
   first `name:` token) is searched for a stated level (levels.py); `<PRI>` gives the syslog
-  severity; the component is the first `name:` token (`sshd[42]:` -> `sshd`), else a dotted or
-  column-aligned name right after the level (`INFO nova.compute.manager`, `Info  CBS  ...`);
+  severity; the component is the first `name:` or `name :` token (`sshd[42]:` -> `sshd`), else a
+  dotted or column-aligned name right after the level (`INFO nova.compute.manager`, `Info  CBS  ...`);
+  after a level, a lone `-` starts the message (`INFO [thread] - message`);
 - RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`) takes APP as the component;
 - JSON lines take `time`/`timestamp`/`ts`/`@timestamp`, `level`/`severity`/`levelname`,
   `msg`/`message` and `logger`/`name`/`component`.
@@ -111,6 +112,9 @@ def _header(rest: str, before: str, level: str) -> tuple[str, str, str]:
         aligned = "." in tok or rest[m.end() : m.end() + 2] == "  "  # INFO nova.api ..., Info  CBS  ...
         if i == level_at + 1 and level_at >= 0 and aligned and _NAME.fullmatch(tok):
             comp, msg_at = tok, m.end()
+            break
+        if tok == ":" and i > 0 and _NAME.fullmatch(toks[i - 1].group()):  # ... [main] c.e.App : msg
+            comp, msg_at = toks[i - 1].group(), m.end()
             break
         if tok == "-":
             if level_at >= 0:  # LEVEL [where] - message

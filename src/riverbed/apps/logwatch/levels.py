@@ -53,6 +53,7 @@ _WORDS = (
     "WARNING", "ERR", "ERROR", "SEVERE", "CRIT", "CRITICAL", "ALERT", "EMERG", "EMERGENCY", "FATAL",
     "PANIC",
 )
+_KNOWN = frozenset(_WORDS)
 #: bare tokens taken as a stated level: upper case or capitalised spellings
 _BARE = {s: _LEVEL_ALIASES.get(w, w) for w in _WORDS for s in (w, w.capitalize())}
 #: decorated tokens (`[error]`, `level=warn`): any case
@@ -73,6 +74,12 @@ def normalize_level(level: str) -> str:
     """Upper-case a level word and map its aliases (WARNING -> WARN, SEVERE -> ERROR, I -> INFO, ...)."""
     up = level.upper()
     return _LEVEL_ALIASES.get(up, up)
+
+
+def is_level(word: str) -> bool:
+    """True when a word names a level (any case, any alias): what a layout's level field must hold."""
+    up = word.upper()
+    return up in _LEVEL_ALIASES or up in _KNOWN
 
 
 def level_from_content(message: str) -> str:

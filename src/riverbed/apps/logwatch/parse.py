@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from riverbed.apps.logwatch import formats
 from riverbed.apps.logwatch.detect import Detector
 from riverbed.apps.logwatch.formats import MONTHS, Parsed
-from riverbed.apps.logwatch.levels import level_from_content, normalize_level
+from riverbed.apps.logwatch.levels import is_level, level_from_content, normalize_level
 from riverbed.errors import LogParseError
 
 FORMATS = ("hdfs", "hadoop", "spark", "apache", "syslog", "bgl", "generic", "rfc5424", "json", "continuation")
@@ -88,12 +88,19 @@ def year_of(ms: int) -> int:
 
 
 def parse_record(
-    line: str, year: int, ref: int | None = None, *, tz: str = "UTC", detector: Detector | None = None
+    line: str,
+    year: int,
+    ref: int | None = None,
+    *,
+    tz: str = "UTC",
+    detector: Detector | None = None,
+    known: bool = True,
 ) -> Record:
     """Parse a line into a `Record`; time is None when the line states none and `ref` is None.
 
     `year` is for year-less stamps when there is no `ref` (the record's log time, epoch ms);
-    `detector` keeps the layout learned from the source's earlier lines. Raises LogParseError for
+    `detector` keeps the layout learned from the source's earlier lines; `known=False` skips the
+    well-known layouts (formats.py), to show the detector alone reads them too. Raises LogParseError for
     an empty line, binary data, or a line whose only stamp is an impossible date and no `ref`.
     """
     line = line.rstrip()
@@ -105,9 +112,11 @@ def parse_record(
         year = year_of(ref)
     invalid: LogParseError | None = None
     try:
-        got = _known(line, year, ref)
+        got = _known(line, year, ref) if known else None
     except LogParseError as e:  # a known layout with an impossible date: maybe another stamp fits
         got, invalid = None, e
+    if got is not None and got[1] and not is_level(got[1]):  # the shape, not the layout (`... UTC [1]`)
+        got = None
     if got is not None:
         t, level, component, message, fmt = got
         zoned, yearless = fmt == "bgl", fmt == "syslog"
