@@ -62,8 +62,6 @@ PARSED_DDL = (
     "time_source STRING, level_source STRING, continuation BOOLEAN"
 )
 _FIELDS = 10  # time, level, component, message, template, format, error, raw, time_source, level_source
-# what the last record of a source is, for the lines without a time that follow it
-_TIMED, _UNTIMED, _ORPHAN = 1, 2, 3
 
 
 def _decode(value: bytes | str | None) -> tuple[str | None, str | None]:
@@ -88,18 +86,26 @@ def _log_times(batch: pa.RecordBatch) -> list[int | None]:
     return pc.cast(col, pa.int64()).to_pylist()
 
 
-def _bad(reason: str, raw: bytes | None, where: tuple) -> list:
+def _bad(reason: str, raw: bytes | None, where: int) -> list:
     """An output row for an input row that cannot be read: the reason and the original bytes."""
     return [None] * 6 + [reason, raw, None, None, False, where]
 
 
-def _column(batch: pa.RecordBatch, name: str) -> list:
-    """A pass-through column as Python values (timestamps as epoch ms), nulls when it is absent."""
-    if name not in batch.schema.names:
-        return [None] * batch.num_rows
-    if name == "timestamp":
-        return _log_times(batch)
-    return batch.column(name).to_pylist()
+def _keys(batch: pa.RecordBatch) -> list[tuple[object, object]] | tuple[object, object]:
+    """Each row's source (topic, partition), or the one source of the whole batch (the usual case:
+    a Spark task reads one partition)."""
+    n, names = batch.num_rows, batch.schema.names
+    cols = [batch.column(c) if c in names else pa.nulls(n) for c in ("topic", "partition")]
+    if all(len(pc.unique(c)) <= 1 for c in cols):
+        return (cols[0][0].as_py(), cols[1][0].as_py()) if n else (None, None)
+    return list(zip(cols[0].to_pylist(), cols[1].to_pylist(), strict=True))
+
+
+def _where(batch: pa.RecordBatch, i: int) -> tuple:
+    """Row `i`'s pass-through values (topic, partition, offset, log time in ms), for a held record."""
+    names = batch.schema.names
+    vals = [batch.column(c)[i].as_py() if c in names else None for c in PASS_THROUGH[:3]]
+    return (*vals, _log_times(batch.slice(i, 1))[0])
 
 
 class BatchParser:
@@ -112,84 +118,92 @@ class BatchParser:
     def __init__(self, default_year: int | None = None, tz: str = "UTC", *, hold: bool = False) -> None:
         self.year = current_year() if default_year is None else default_year
         self.tz, self.hold = tz, hold
-        self.detectors: dict[tuple[object, object], Detector] = {}
-        self.last: dict[tuple[object, object], int] = {}  # source -> _TIMED/_UNTIMED/_ORPHAN
-        self.held: dict[tuple[object, object], list] = {}  # source -> its open record's row
+        self.ids: dict[tuple[object, object], int] = {}  # (topic, partition) -> source id
+        self.detectors: dict[int, Detector] = {}
+        self.held: dict[int, list] = {}  # source -> its open record's row
         self.templates: dict[str, str] = {}
 
     def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Parse one batch into PARSED_SCHEMA (see the module docstring)."""
         if "value" not in batch.schema.names:
             raise LogParseError(f"input batch has no 'value' column (columns: {batch.schema.names})")
-        where = list(zip(*(_column(batch, name) for name in PASS_THROUGH), strict=True))
-        refs = [w[3] for w in where]
+        sources, refs = _keys(batch), _log_times(batch)
+        ids = self.ids  # a small int per source: the dictionaries below are looked up per row
+        if isinstance(sources, tuple):
+            keys = [ids.setdefault(sources, len(ids))] * batch.num_rows
+        else:
+            keys = [ids.setdefault(k, len(ids)) for k in sources]
+        detectors = self.detectors
+        for k in set(keys):
+            if k not in detectors:
+                detectors[k] = Detector()
         values = batch.column("value")
         # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
         raws = (values if pa.types.is_binary(values.type) else pc.cast(values, pa.binary())).to_pylist()
-        rows: list[list] = list(self.held.values())  # per output row: the fields, then `where`
+        rows: list[list] = list(self.held.values())  # per output row: the fields, then where it came from
         open_rows = self.held  # source -> its open record's row
         self.held = {}
+        templates, year, tz = self.templates, self.year, self.tz
         for i, value in enumerate(values.to_pylist()):
-            key = where[i][:2]
+            key = keys[i]
             line, err = _decode(value)
             if err is None and "\x00" in line:  # type: ignore[operator]
                 err = "binary data (NUL bytes)"
             if err is not None:
-                rows.append(_bad(err, raws[i], where[i]))
+                rows.append(_bad(err, raws[i], i))
                 continue
             text = line.rstrip()  # type: ignore[union-attr]
             rec = None
-            if text.strip():
+            if text:
                 try:
-                    rec = parse_record(text, self.year, refs[i], tz=self.tz, detector=self._detector(key))
+                    rec = parse_record(text, year, refs[i], tz=tz, detector=detectors[key])
                 except LogParseError as e:  # an impossible date, and no log time to count the line at
-                    rows.append(_bad(e.reason, raws[i], where[i]))
+                    rows.append(_bad(e.reason, raws[i], i))
                     continue
-            if rec is not None and rec[5] != "log":
-                self.last[key] = _TIMED
-                open_rows[key] = self._row(rec, raws[i], where[i])
-                rows.append(open_rows[key])
-                continue
-            if self.last.get(key) in (_TIMED, _ORPHAN) or rec is None or looks_continued(text):
-                row = open_rows.get(key)
+                if rec[5] != "log":  # a line stating its time starts a record
+                    msg = rec[3]
+                    tmpl = templates.get(msg)
+                    if tmpl is None:
+                        tmpl = templates[msg] = mask(msg)
+                    row = [rec[0], rec[1], rec[2], msg, tmpl, rec[4], None, raws[i], rec[5], rec[6], False, i]
+                    open_rows[key] = row
+                    rows.append(row)
+                    continue
+            row = open_rows.get(key)  # the source's open record: timed, untimed, or continuation lines
+            if (row is not None and (row[10] or row[8] != "log")) or rec is None or looks_continued(text):
                 if row is not None:  # join the open record
                     if text.strip():
                         row[3] = f"{row[3]}\n{text}"
                     row[7] = (row[7] or b"") + b"\n" + (raws[i] or b"")
                     continue
                 # its first line was read in an earlier micro-batch (or is unknown): kept, never counted
-                self.last[key] = _ORPHAN
                 if refs[i] is None:
-                    rows.append(_bad("continuation line with no log time", raws[i], where[i]))
+                    rows.append(_bad("continuation line with no log time", raws[i], i))
                 else:
                     open_rows[key] = [refs[i], None, None, text, "", "continuation", None, raws[i], "log",
-                                      None, True, where[i]]
+                                      None, True, i]
                     rows.append(open_rows[key])
                 continue
             if rec is None or rec[0] is None:  # no time in the line and no log time to count it at
-                rows.append(_bad("no recognisable timestamp", raws[i], where[i]))
+                rows.append(_bad("no recognisable timestamp", raws[i], i))
                 continue
-            self.last[key] = _UNTIMED
-            open_rows[key] = self._row(rec, raws[i], where[i])
+            open_rows[key] = self._row(rec, raws[i], i)
             rows.append(open_rows[key])
         if self.hold:
             self.held = open_rows
             kept = {id(r) for r in open_rows.values()}
             rows = [r for r in rows if id(r) not in kept]
-        return _build(rows)
+            for r in open_rows.values():  # they outlive this batch: keep their own pass-through values
+                if isinstance(r[11], int):
+                    r[11] = _where(batch, r[11])
+        return _build(rows, batch)
 
     def flush(self) -> pa.RecordBatch | None:
         """The records still held open (`hold=True`), as a last batch; None when there are none."""
         rows, self.held = list(self.held.values()), {}
-        return _build(rows) if rows else None
+        return _build(rows, None) if rows else None
 
-    def _detector(self, key: tuple[object, object]) -> Detector:
-        d = self.detectors.get(key)
-        if d is None:
-            d = self.detectors[key] = Detector()
-        return d
-
-    def _row(self, rec: tuple, raw: bytes | None, where: tuple) -> list:
+    def _row(self, rec: tuple, raw: bytes | None, where: int | tuple) -> list:
         t, level, comp, msg, fmt, time_source, level_source = rec
         tmpl = self.templates.get(msg)
         if tmpl is None:
@@ -197,23 +211,37 @@ class BatchParser:
         return [t, level, comp, msg, tmpl, fmt, None, raw, time_source, level_source, False, where]
 
 
-def _build(rows: list[list]) -> pa.RecordBatch:
-    """PARSED_SCHEMA's columns from the rows (fields, then the pass-through values)."""
+def _build(rows: list[list], batch: pa.RecordBatch | None) -> pa.RecordBatch:
+    """PARSED_SCHEMA's columns from the rows: the fields, then the pass-through values, taken from
+    `batch` by row index, or kept with the row (records held open from an earlier batch, first)."""
     cols = list(zip(*rows, strict=True)) if rows else [()] * (_FIELDS + 2)
     times = [t * 1000 if t is not None else None for t in cols[0]]
-    where = list(zip(*cols[11], strict=True)) if rows else [()] * 4
+    held = []  # the records held open from an earlier batch come first
+    for w in cols[11]:
+        if not isinstance(w, tuple):
+            break
+        held.append(w)
+    index = pa.array(cols[11][len(held) :], pa.int64())
     out: list[pa.Array] = [
         pa.array(times, pa.int64()).cast(_TS),
         *(pa.array(cols[k], pa.string()) for k in range(1, 7)),
         pa.array(cols[7], pa.binary()),
-        pa.array(where[0], pa.string()),
-        pa.array(where[1], pa.int32()),
-        pa.array(where[2], pa.int64()),
-        pa.array([t * 1000 if t is not None else None for t in where[3]], pa.int64()).cast(_TS),
-        pa.array(cols[8], pa.string()),
-        pa.array(cols[9], pa.string()),
-        pa.array(cols[10], pa.bool_()),
     ]
+    for k, name in enumerate(PASS_THROUGH):
+        field = PARSED_SCHEMA.field(name)
+        if batch is None or name not in batch.schema.names:
+            taken = pa.nulls(len(index), field.type)
+        else:
+            taken = pc.cast(batch.column(name).take(index), field.type)
+        if held:
+            kept = [w[k] for w in held]
+            if name == "timestamp":  # kept in ms
+                first = pa.array([t * 1000 if t is not None else None for t in kept], pa.int64()).cast(_TS)
+            else:
+                first = pa.array(kept, field.type)
+            taken = pa.concat_arrays([first, taken])
+        out.append(taken)
+    out += [pa.array(cols[8], pa.string()), pa.array(cols[9], pa.string()), pa.array(cols[10], pa.bool_())]
     return pa.RecordBatch.from_arrays(out, schema=PARSED_SCHEMA)
 
 

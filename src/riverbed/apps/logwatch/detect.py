@@ -22,7 +22,7 @@ import json
 import re
 
 from riverbed.apps.logwatch.formats import SYSLOG_SEVERITY
-from riverbed.apps.logwatch.levels import token_level
+from riverbed.apps.logwatch.levels import normalize_level, token_level
 from riverbed.apps.logwatch.timestamps import TIME_FORMS, find_time, time_at
 
 #: (time ms or None, zone stated, year-less, level or "", component, message, format)
@@ -69,7 +69,7 @@ class Detector:
             return None, False, False, level or lv, comp, msg, "generic"
         t, ts_start, ts_end, zoned, yearless, form = found
         if form == _GLOG:  # I0507 12:34:56.789012 ...: the level letter starts the stamp
-            level = level or line[ts_start]
+            level = level or normalize_level(line[ts_start])
         before = line[start:ts_start].rstrip(" [(<")
         lv, comp, msg = _header(line[ts_end:].lstrip(" ])>,|\t"), before, level)
         return t, zoned, yearless, lv, comp, msg, "generic"

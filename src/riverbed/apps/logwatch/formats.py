@@ -50,6 +50,16 @@ _FUTURE_MS = 31 * 86_400_000
 _SKEW_MS = 86_400_000
 
 
+@lru_cache(maxsize=1024)
+def _year_of_day(day: int) -> int:
+    return date.fromordinal(_EPOCH_ORDINAL + day).year
+
+
+def year_of(ms: int) -> int:
+    """The UTC year of an epoch-ms time (cached per day: a source's lines share few days)."""
+    return _year_of_day(ms // 86_400_000)
+
+
 def yearless_ms(year: int, ref: int | None, mo: int, d: int, h: int, mi: int, s: int, ms: int) -> int:
     """Epoch ms of a year-less stamp, in `year` (the year of `ref`, the log time, when given).
 
@@ -57,6 +67,8 @@ def yearless_ms(year: int, ref: int | None, mo: int, d: int, h: int, mi: int, s:
     the year before (a Dec 31 line logged on Jan 1); one within a day before the next year's turn
     is from the next year (a Jan 1 line logged a second before midnight, by a skewed clock).
     """
+    if ref is not None:
+        year = year_of(ref)
     t = epoch_ms(year, mo, d, h, mi, s, ms)
     if ref is not None:
         if t - ref > _FUTURE_MS:

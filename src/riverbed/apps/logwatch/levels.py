@@ -54,6 +54,7 @@ _WORDS = (
     "PANIC",
 )
 _KNOWN = frozenset(_WORDS)
+_NAMES = {v: _LEVEL_ALIASES.get(w, w) for w in (*_WORDS, "FAILURE") for v in (w, w.lower(), w.capitalize())}
 #: bare tokens taken as a stated level: upper case or capitalised spellings
 _BARE = {s: _LEVEL_ALIASES.get(w, w) for w in _WORDS for s in (w, w.capitalize())}
 #: decorated tokens (`[error]`, `level=warn`): any case
@@ -76,10 +77,15 @@ def normalize_level(level: str) -> str:
     return _LEVEL_ALIASES.get(up, up)
 
 
-def is_level(word: str) -> bool:
-    """True when a word names a level (any case, any alias): what a layout's level field must hold."""
-    up = word.upper()
-    return up in _LEVEL_ALIASES or up in _KNOWN
+def level_name(word: str) -> str | None:
+    """The normalised level a word names (any case, any alias), or None when it names none: what a
+    layout's level field must hold."""
+    got = _NAMES.get(word)
+    if got is None:
+        up = word.upper()
+        if up in _LEVEL_ALIASES or up in _KNOWN:
+            return _LEVEL_ALIASES.get(up, up)
+    return got
 
 
 def level_from_content(message: str) -> str:

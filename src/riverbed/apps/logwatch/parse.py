@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from riverbed.apps.logwatch import formats
 from riverbed.apps.logwatch.detect import Detector
 from riverbed.apps.logwatch.formats import MONTHS, Parsed
-from riverbed.apps.logwatch.levels import is_level, level_from_content, normalize_level
+from riverbed.apps.logwatch.levels import level_from_content, level_name, normalize_level
 from riverbed.errors import LogParseError
 
 FORMATS = ("hdfs", "hadoop", "spark", "apache", "syslog", "bgl", "generic", "rfc5424", "json", "continuation")
@@ -77,16 +77,6 @@ def _zone_offset_ms(tz: str, hour: int) -> int:
     return int(off.total_seconds() * 1000) if off is not None else 0
 
 
-@lru_cache(maxsize=1024)
-def _year_of_day(day: int) -> int:
-    return datetime.fromtimestamp(day * 86_400, UTC).year
-
-
-def year_of(ms: int) -> int:
-    """The UTC year of an epoch-ms time (cached per day: a source's lines share few days)."""
-    return _year_of_day(ms // 86_400_000)
-
-
 def parse_record(
     line: str,
     year: int,
@@ -108,23 +98,27 @@ def parse_record(
         raise LogParseError("empty line", line)
     if "\x00" in line:
         raise LogParseError("binary data (NUL bytes)", line)
-    if ref is not None:
-        year = year_of(ref)
     invalid: LogParseError | None = None
     try:
         got = _known(line, year, ref) if known else None
     except LogParseError as e:  # a known layout with an impossible date: maybe another stamp fits
         got, invalid = None, e
-    if got is not None and got[1] and not is_level(got[1]):  # the shape, not the layout (`... UTC [1]`)
-        got = None
     if got is not None:
         t, level, component, message, fmt = got
         zoned, yearless = fmt == "bgl", fmt == "syslog"
-    else:
+        if level:
+            level = level_name(level)  # None: the shape, not the layout (`... UTC [2345] ERROR: ...`)
+            if level is None:
+                got = None
+    if got is None:
         t, zoned, yearless, level, component, message, fmt = (detector or Detector()).detect(line, year, ref)
+        if level and fmt == "json":
+            level = normalize_level(level)
     message = message.strip()
-    level_source = "line" if level else "inferred"
-    level = normalize_level(level) if level else level_from_content(message)
+    if level:
+        level_source = "line"
+    else:
+        level_source, level = "inferred", level_from_content(message)
     if t is None:
         if ref is None and invalid is not None:
             raise invalid
