@@ -61,7 +61,6 @@ PARSED_DDL = (
     "error STRING, raw BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, "
     "time_source STRING, level_source STRING, continuation BOOLEAN"
 )
-_FIELDS = 10  # time, level, component, message, template, format, error, raw, time_source, level_source
 
 
 def _decode(value: bytes | str | None) -> tuple[str | None, str | None]:
@@ -86,11 +85,6 @@ def _log_times(batch: pa.RecordBatch) -> list[int | None]:
     return pc.cast(col, pa.int64()).to_pylist()
 
 
-def _bad(reason: str, raw: bytes | None, where: int) -> list:
-    """An output row for an input row that cannot be read: the reason and the original bytes."""
-    return [None] * 6 + [reason, raw, None, None, False, where]
-
-
 def _keys(batch: pa.RecordBatch) -> list[tuple[object, object]] | tuple[object, object]:
     """Each row's source (topic, partition), or the one source of the whole batch (the usual case:
     a Spark task reads one partition)."""
@@ -112,7 +106,8 @@ class BatchParser:
     """Parses the batches of one Spark task: per source, its learned layout and its open record.
 
     With `hold=True` each source's last record stays open until the next batch (or `flush`), so a
-    record cut by an Arrow batch boundary is still one row.
+    record cut by an Arrow batch boundary is still one row. Output columns are kept aligned with
+    the input rows (as lists filled by index); the rows joined to a record are filtered out at the end.
     """
 
     def __init__(self, default_year: int | None = None, tz: str = "UTC", *, hold: bool = False) -> None:
@@ -120,37 +115,54 @@ class BatchParser:
         self.tz, self.hold = tz, hold
         self.ids: dict[tuple[object, object], int] = {}  # (topic, partition) -> source id
         self.detectors: dict[int, Detector] = {}
-        self.held: dict[int, list] = {}  # source -> its open record's row
+        self.held: dict[int, list] = {}  # source -> its open record, as a row (fields + `_where`)
         self.templates: dict[str, str] = {}
 
     def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Parse one batch into PARSED_SCHEMA (see the module docstring)."""
         if "value" not in batch.schema.names:
             raise LogParseError(f"input batch has no 'value' column (columns: {batch.schema.names})")
+        n = batch.num_rows
         sources, refs = _keys(batch), _log_times(batch)
-        ids = self.ids  # a small int per source: the dictionaries below are looked up per row
-        if isinstance(sources, tuple):
-            keys = [ids.setdefault(sources, len(ids))] * batch.num_rows
-        else:
-            keys = [ids.setdefault(k, len(ids)) for k in sources]
-        detectors = self.detectors
+        ids, detectors = self.ids, self.detectors  # a small int per source: looked up per row
+        keys = [ids.setdefault(sources, len(ids))] * n if isinstance(sources, tuple) else \
+            [ids.setdefault(k, len(ids)) for k in sources]
         for k in set(keys):
             if k not in detectors:
                 detectors[k] = Detector()
         values = batch.column("value")
         # every row keeps its original bytes: a bad or late line is dead-lettered exactly as it arrived
         raws = (values if pa.types.is_binary(values.type) else pc.cast(values, pa.binary())).to_pylist()
-        rows: list[list] = list(self.held.values())  # per output row: the fields, then where it came from
-        open_rows = self.held  # source -> its open record's row
+        times: list[int | None] = [None] * n
+        levels: list[str | None] = [None] * n
+        comps: list[str | None] = [None] * n
+        msgs: list[str | None] = [None] * n
+        tmpls: list[str | None] = [None] * n
+        fmts: list[str | None] = [None] * n
+        errors: list[str | None] = [None] * n
+        tsrc: list[str | None] = [None] * n
+        lsrc: list[str | None] = [None] * n
+        cont = [False] * n
+        joined: list[int] = []  # rows joined to an open record (or held open): not output here
+        opened: dict[int, int | list] = dict(self.held)  # source -> its open record: a row index here,
+        closed: list[list] = []  # or a held row; held rows closed in this batch are output first
         self.held = {}
+        if len(self.templates) > 100_000:  # a cache of the task's messages: bounded
+            self.templates.clear()
         templates, year, tz = self.templates, self.year, self.tz
         for i, value in enumerate(values.to_pylist()):
             key = keys[i]
-            line, err = _decode(value)
+            if type(value) is bytes:
+                try:
+                    line, err = value.decode(), None
+                except UnicodeDecodeError:
+                    line, err = _decode(value)
+            else:
+                line, err = _decode(value)
             if err is None and "\x00" in line:  # type: ignore[operator]
                 err = "binary data (NUL bytes)"
             if err is not None:
-                rows.append(_bad(err, raws[i], i))
+                errors[i] = err
                 continue
             text = line.rstrip()  # type: ignore[union-attr]
             rec = None
@@ -158,91 +170,100 @@ class BatchParser:
                 try:
                     rec = parse_record(text, year, refs[i], tz=tz, detector=detectors[key])
                 except LogParseError as e:  # an impossible date, and no log time to count the line at
-                    rows.append(_bad(e.reason, raws[i], i))
+                    errors[i] = e.reason
                     continue
                 if rec[5] != "log":  # a line stating its time starts a record
-                    msg = rec[3]
-                    tmpl = templates.get(msg)
+                    times[i], levels[i], comps[i], msg, fmts[i], tsrc[i], lsrc[i] = rec
+                    msgs[i] = msg
+                    tmpl = templates.get(msg)  # type: ignore[arg-type]
                     if tmpl is None:
-                        tmpl = templates[msg] = mask(msg)
-                    row = [rec[0], rec[1], rec[2], msg, tmpl, rec[4], None, raws[i], rec[5], rec[6], False, i]
-                    open_rows[key] = row
-                    rows.append(row)
+                        tmpl = templates[msg] = mask(msg)  # type: ignore[arg-type,index]
+                    tmpls[i] = tmpl
+                    prev = opened.get(key)
+                    if type(prev) is list:
+                        closed.append(prev)
+                    opened[key] = i
                     continue
-            row = open_rows.get(key)  # the source's open record: timed, untimed, or continuation lines
-            if (row is not None and (row[10] or row[8] != "log")) or rec is None or looks_continued(text):
-                if row is not None:  # join the open record
+            o = opened.get(key)  # the source's open record: timed, untimed, or continuation lines
+            if o is not None:
+                timed = cont[o] or tsrc[o] != "log" if type(o) is int else o[10] or o[8] != "log"
+            if (o is not None and timed) or rec is None or looks_continued(text):
+                if o is None:  # its first line was read in an earlier micro-batch (or is unknown)
+                    if refs[i] is None:
+                        errors[i] = "continuation line with no log time"
+                    else:  # kept, never counted
+                        times[i], msgs[i], tmpls[i], fmts[i], tsrc[i], cont[i] = (
+                            refs[i], text, "", "continuation", "log", True)
+                        opened[key] = i
+                    continue
+                joined.append(i)
+                if type(o) is int:
                     if text.strip():
-                        row[3] = f"{row[3]}\n{text}"
-                    row[7] = (row[7] or b"") + b"\n" + (raws[i] or b"")
-                    continue
-                # its first line was read in an earlier micro-batch (or is unknown): kept, never counted
-                if refs[i] is None:
-                    rows.append(_bad("continuation line with no log time", raws[i], i))
+                        msgs[o] = f"{msgs[o]}\n{text}"
+                    raws[o] = (raws[o] or b"") + b"\n" + (raws[i] or b"")
                 else:
-                    open_rows[key] = [refs[i], None, None, text, "", "continuation", None, raws[i], "log",
-                                      None, True, i]
-                    rows.append(open_rows[key])
+                    if text.strip():
+                        o[3] = f"{o[3]}\n{text}"
+                    o[7] = (o[7] or b"") + b"\n" + (raws[i] or b"")
                 continue
             if rec is None or rec[0] is None:  # no time in the line and no log time to count it at
-                rows.append(_bad("no recognisable timestamp", raws[i], i))
+                errors[i] = "no recognisable timestamp"
                 continue
-            open_rows[key] = self._row(rec, raws[i], i)
-            rows.append(open_rows[key])
-        if self.hold:
-            self.held = open_rows
-            kept = {id(r) for r in open_rows.values()}
-            rows = [r for r in rows if id(r) not in kept]
-            for r in open_rows.values():  # they outlive this batch: keep their own pass-through values
-                if isinstance(r[11], int):
-                    r[11] = _where(batch, r[11])
-        return _build(rows, batch)
+            times[i], levels[i], comps[i], msg, fmts[i], tsrc[i], lsrc[i] = rec
+            msgs[i], tmpls[i] = msg, mask(msg)
+            prev = opened.get(key)
+            if type(prev) is list:
+                closed.append(prev)
+            opened[key] = i
+        cols = [times, levels, comps, msgs, tmpls, fmts, errors, raws, tsrc, lsrc, cont]
+        for key, o in opened.items():
+            if not self.hold:
+                if type(o) is list:
+                    closed.append(o)
+            elif type(o) is int:  # held open to the next batch: out of this one
+                self.held[key] = [c[o] for c in cols] + [_where(batch, o)]
+                joined.append(o)
+            else:
+                self.held[key] = o
+        out = _arrays(cols, [pc.cast(batch.column(name), PARSED_SCHEMA.field(name).type)
+                             if name in batch.schema.names else pa.nulls(n, PARSED_SCHEMA.field(name).type)
+                             for name in PASS_THROUGH])
+        if joined:
+            keep = [True] * n
+            for i in joined:
+                keep[i] = False
+            out = out.filter(pa.array(keep, pa.bool_()))
+        if closed:
+            out = pa.concat_batches([_rows(closed), out])
+        return out
 
     def flush(self) -> pa.RecordBatch | None:
         """The records still held open (`hold=True`), as a last batch; None when there are none."""
         rows, self.held = list(self.held.values()), {}
-        return _build(rows, None) if rows else None
-
-    def _row(self, rec: tuple, raw: bytes | None, where: int | tuple) -> list:
-        t, level, comp, msg, fmt, time_source, level_source = rec
-        tmpl = self.templates.get(msg)
-        if tmpl is None:
-            tmpl = self.templates[msg] = mask(msg)
-        return [t, level, comp, msg, tmpl, fmt, None, raw, time_source, level_source, False, where]
+        return _rows(rows) if rows else None
 
 
-def _build(rows: list[list], batch: pa.RecordBatch | None) -> pa.RecordBatch:
-    """PARSED_SCHEMA's columns from the rows: the fields, then the pass-through values, taken from
-    `batch` by row index, or kept with the row (records held open from an earlier batch, first)."""
-    cols = list(zip(*rows, strict=True)) if rows else [()] * (_FIELDS + 2)
-    times = [t * 1000 if t is not None else None for t in cols[0]]
-    held = []  # the records held open from an earlier batch come first
-    for w in cols[11]:
-        if not isinstance(w, tuple):
-            break
-        held.append(w)
-    index = pa.array(cols[11][len(held) :], pa.int64())
-    out: list[pa.Array] = [
-        pa.array(times, pa.int64()).cast(_TS),
-        *(pa.array(cols[k], pa.string()) for k in range(1, 7)),
-        pa.array(cols[7], pa.binary()),
-    ]
-    for k, name in enumerate(PASS_THROUGH):
-        field = PARSED_SCHEMA.field(name)
-        if batch is None or name not in batch.schema.names:
-            taken = pa.nulls(len(index), field.type)
-        else:
-            taken = pc.cast(batch.column(name).take(index), field.type)
-        if held:
-            kept = [w[k] for w in held]
-            if name == "timestamp":  # kept in ms
-                first = pa.array([t * 1000 if t is not None else None for t in kept], pa.int64()).cast(_TS)
-            else:
-                first = pa.array(kept, field.type)
-            taken = pa.concat_arrays([first, taken])
-        out.append(taken)
-    out += [pa.array(cols[8], pa.string()), pa.array(cols[9], pa.string()), pa.array(cols[10], pa.bool_())]
-    return pa.RecordBatch.from_arrays(out, schema=PARSED_SCHEMA)
+def _arrays(cols: list[list], passed: list[pa.Array]) -> pa.RecordBatch:
+    """PARSED_SCHEMA from the field columns (times in ms) and the pass-through arrays."""
+    times, levels, comps, msgs, tmpls, fmts, errors, raws, tsrc, lsrc, cont = cols
+    return pa.RecordBatch.from_arrays([
+        pa.array([t * 1000 if t is not None else None for t in times], pa.int64()).cast(_TS),
+        *(pa.array(c, pa.string()) for c in (levels, comps, msgs, tmpls, fmts, errors)),
+        pa.array(raws, pa.binary()),
+        *passed,
+        pa.array(tsrc, pa.string()),
+        pa.array(lsrc, pa.string()),
+        pa.array(cont, pa.bool_()),
+    ], schema=PARSED_SCHEMA)
+
+
+def _rows(rows: list[list]) -> pa.RecordBatch:
+    """Held records (fields, then their pass-through values) as a batch."""
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    where = list(zip(*cols[11], strict=True))
+    passed = [pa.array(where[k], PARSED_SCHEMA.field(name).type) for k, name in enumerate(PASS_THROUGH[:3])]
+    passed.append(pa.array([t * 1000 if t is not None else None for t in where[3]], pa.int64()).cast(_TS))
+    return _arrays(cols[:11], passed)
 
 
 def parse_batch(batch: pa.RecordBatch, *, default_year: int | None = None, tz: str = "UTC") -> pa.RecordBatch:

@@ -50,14 +50,18 @@ _FUTURE_MS = 31 * 86_400_000
 _SKEW_MS = 86_400_000
 
 
-@lru_cache(maxsize=1024)
-def _year_of_day(day: int) -> int:
-    return date.fromordinal(_EPOCH_ORDINAL + day).year
+_YEARS: dict[int, int] = {}
 
 
 def year_of(ms: int) -> int:
     """The UTC year of an epoch-ms time (cached per day: a source's lines share few days)."""
-    return _year_of_day(ms // 86_400_000)
+    day = ms // 86_400_000
+    y = _YEARS.get(day)
+    if y is None:
+        if len(_YEARS) > 4096:
+            _YEARS.clear()
+        y = _YEARS[day] = date.fromordinal(_EPOCH_ORDINAL + day).year
+    return y
 
 
 def yearless_ms(year: int, ref: int | None, mo: int, d: int, h: int, mi: int, s: int, ms: int) -> int:

@@ -54,7 +54,8 @@ _WORDS = (
     "PANIC",
 )
 _KNOWN = frozenset(_WORDS)
-_NAMES = {v: _LEVEL_ALIASES.get(w, w) for w in (*_WORDS, "FAILURE") for v in (w, w.lower(), w.capitalize())}
+#: every spelling of a level word (upper, lower, capitalised) -> its normalised name
+LEVEL_NAMES = {v: _LEVEL_ALIASES.get(w, w) for w in (*_WORDS, "FAILURE") for v in (w, w.lower(), w.capitalize())}
 #: bare tokens taken as a stated level: upper case or capitalised spellings
 _BARE = {s: _LEVEL_ALIASES.get(w, w) for w in _WORDS for s in (w, w.capitalize())}
 #: decorated tokens (`[error]`, `level=warn`): any case
@@ -80,7 +81,7 @@ def normalize_level(level: str) -> str:
 def level_name(word: str) -> str | None:
     """The normalised level a word names (any case, any alias), or None when it names none: what a
     layout's level field must hold."""
-    got = _NAMES.get(word)
+    got = LEVEL_NAMES.get(word)
     if got is None:
         up = word.upper()
         if up in _LEVEL_ALIASES or up in _KNOWN:

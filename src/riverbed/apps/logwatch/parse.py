@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from riverbed.apps.logwatch import formats
 from riverbed.apps.logwatch.detect import Detector
 from riverbed.apps.logwatch.formats import MONTHS, Parsed
-from riverbed.apps.logwatch.levels import level_from_content, level_name, normalize_level
+from riverbed.apps.logwatch.levels import LEVEL_NAMES, level_from_content, level_name, normalize_level
 from riverbed.errors import LogParseError
 
 FORMATS = ("hdfs", "hadoop", "spark", "apache", "syslog", "bgl", "generic", "rfc5424", "json", "continuation")
@@ -107,8 +107,8 @@ def parse_record(
         t, level, component, message, fmt = got
         zoned, yearless = fmt == "bgl", fmt == "syslog"
         if level:
-            level = level_name(level)  # None: the shape, not the layout (`... UTC [2345] ERROR: ...`)
-            if level is None:
+            level = LEVEL_NAMES.get(level) or level_name(level)  # None: the shape, not the layout
+            if level is None:  # (`2026-12-07 10:00:11.123 UTC [2345] ERROR: ...` is not log4j)
                 got = None
     if got is None:
         t, zoned, yearless, level, component, message, fmt = (detector or Detector()).detect(line, year, ref)
