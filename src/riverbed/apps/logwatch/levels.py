@@ -55,7 +55,9 @@ _WORDS = (
 )
 _KNOWN = frozenset(_WORDS)
 #: every spelling of a level word (upper, lower, capitalised) -> its normalised name
-LEVEL_NAMES = {v: _LEVEL_ALIASES.get(w, w) for w in (*_WORDS, "FAILURE") for v in (w, w.lower(), w.capitalize())}
+LEVEL_NAMES = {
+    v: _LEVEL_ALIASES.get(w, w) for w in (*_WORDS, "FAILURE") for v in (w, w.lower(), w.capitalize())
+}
 #: bare tokens taken as a stated level: upper case or capitalised spellings
 _BARE = {s: _LEVEL_ALIASES.get(w, w) for w in _WORDS for s in (w, w.capitalize())}
 #: decorated tokens (`[error]`, `level=warn`): any case
