@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 
 from riverbed.apps.logwatch.formats import SYSLOG_SEVERITY
 from riverbed.apps.logwatch.levels import normalize_level, token_level
 from riverbed.apps.logwatch.timestamps import TIME_FORMS, find_time, time_at
+from riverbed.errors import LogParseError
 
 #: (time ms or None, zone stated, year-less, level or "", component, message, format)
 Detected = tuple[int | None, bool, bool, str, str, str, str]
@@ -76,13 +78,20 @@ class Detector:
 
     def _time(self, line: str, start: int, year: int, ref: int | None) -> _Found | None:
         """(time, start, end, zoned, year-less) by the learned layout, else by the full search."""
-        if self.layout is not None:
+        if self.layout is not None:  # the learned tokens before the stamp, then the learned form only
             rx, form = self.layout
             m = rx.match(line, start)
             if m is not None:
-                got = time_at(line, m.end(), year, ref)
-                if got is not None and got[2] == form:
-                    return got[0], m.end(), got[1], got[3], got[4], form
+                pos = m.end()
+                _, form_rx, convert = TIME_FORMS[form]
+                f = form_rx.match(line, pos + 1 if form == _GLOG else pos)
+                if f is not None:
+                    try:
+                        t, zoned, yearless = convert(f, year, ref)
+                    except (LogParseError, ValueError):
+                        pass
+                    else:
+                        return t, pos, f.end(), zoned, yearless, form
         found = find_time(line[start:], year, ref)
         if found is None:
             return None
@@ -99,7 +108,7 @@ def _header(rest: str, before: str, level: str) -> tuple[str, str, str]:
     for tok in before.split():
         if not level:
             level = token_level(tok, None) or ""
-    toks = list(_WORD.finditer(rest))[: HEADER_TOKENS + 1]
+    toks = list(islice(_WORD.finditer(rest), HEADER_TOKENS + 1))
     level_at, comp, msg_at = -1, "-", 0
     for i, m in enumerate(toks[:HEADER_TOKENS]):
         tok = m.group()

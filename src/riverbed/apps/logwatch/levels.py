@@ -118,10 +118,12 @@ def token_level(tok: str, nxt: str | None) -> str | None:
         got = _ANY_CASE.get(tok.strip("[]<>()\"':,").lower())
         if got is not None:
             return got
-    low = tok.lower()
-    for key in _KEYS:
-        if low.startswith(key):
-            return _ANY_CASE.get(low[len(key) :].strip("\"',;"))
+    if "=" in tok:
+        low = tok.lower()
+        for key in _KEYS:
+            if low.startswith(key):
+                return _ANY_CASE.get(low[len(key) :].strip("\"',;"))
+        return None
     if len(tok) == 1:
         return _LETTERS.get(tok) if nxt is not None and nxt.endswith(":") else None
     if tok[1:2] == "/" and first in _LETTERS:  # logcat brief: D/Tag( 123): msg
