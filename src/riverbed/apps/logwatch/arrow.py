@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from riverbed.apps.logwatch.detect import Detector
 from riverbed.apps.logwatch.multiline import looks_continued
-from riverbed.apps.logwatch.parse import current_year, parse_record
+from riverbed.apps.logwatch.parse import current_year, read_record
 from riverbed.apps.logwatch.templates import mask
 from riverbed.errors import LogParseError
 
@@ -168,7 +168,7 @@ class BatchParser:
             rec = None
             if text:
                 try:
-                    rec = parse_record(text, year, refs[i], tz=tz, detector=detectors[key])
+                    rec = read_record(text, year, refs[i], tz, detectors[key], True)
                 except LogParseError as e:  # an impossible date, and no log time to count the line at
                     errors[i] = e.reason
                     continue

@@ -98,6 +98,13 @@ def parse_record(
         raise LogParseError("empty line", line)
     if "\x00" in line:
         raise LogParseError("binary data (NUL bytes)", line)
+    return read_record(line, year, ref, tz, detector, known)
+
+
+def read_record(
+    line: str, year: int, ref: int | None, tz: str, detector: Detector | None, known: bool
+) -> Record:
+    """`parse_record` of a line already stripped, not empty and free of NUL bytes (the fast path)."""
     invalid: LogParseError | None = None
     try:
         got = _known(line, year, ref) if known else None
