@@ -75,7 +75,8 @@ def build(
     def transform(df: DataFrame) -> dict[str, DataFrame]:
         from pyspark.sql import functions as F
 
-        df = df.where(~F.col("continuation"))  # lines of a record counted in an earlier micro-batch
+        if "continuation" in df.columns:  # lines of a record counted in an earlier micro-batch
+            df = df.where(~F.col("continuation"))
         errors = df.where(F.col("level").isin(*ERROR_LEVELS))
         return {
             "level_counts": _windowed(df, "level", level_window),
