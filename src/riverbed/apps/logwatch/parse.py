@@ -39,7 +39,11 @@ __all__ = ["FORMATS", "ParsedLine", "level_from_content", "normalize_level", "pa
 
 @dataclass(frozen=True, slots=True)
 class ParsedLine:
-    """One parsed log line. `time` is epoch milliseconds UTC; `level` is normalised (see levels.py)."""
+    """One parsed log line. `time` is epoch milliseconds UTC; `level` is normalised (see levels.py).
+
+    `time_source` and `level_source` say where they came from (module doc); equality compares the
+    reading itself (time, level, component, message, format), not them.
+    """
 
     time: int
     level: str
