@@ -129,12 +129,19 @@ def test_restart_midway_resumes_exactly(spark, tmp_path: Path, lines, expected) 
 
 
 def test_bad_and_late_lines_go_to_the_dead_letter_topic(spark, tmp_path: Path, lines) -> None:
+    """Undecodable and late lines are dead-lettered; lines without a time after a timed line join its
+    record (issue 21: a blank or untimed line was dead-lettered as a bad line before)."""
+    from riverbed.pipeline.sinks import read_lake
+
     url = f"embedded://{tmp_path / 'log'}"
     good = lines[:600]
     fill(url, good, extra=[b"", b"no time here at all", b"\xff\xfe binary \x00"])
     runner = Runner("logwatch", log=url, home=tmp_path, spark=spark)
     runner.start_stream(available_now=True).wait(300)
     before = outputs(runner)
+    assert sum(r["count"] for r in before["level_counts"]) == len(good)
+    last = read_lake(spark, tmp_path, "logwatch").where("offset = 599").collect()
+    assert [r["message"].split("\n")[-1] for r in last] == ["no time here at all"]
 
     # an hour older than anything seen: behind the 60 s watermark
     newest = parse_line(good[-1], default_year=current_year())
@@ -149,10 +156,9 @@ def test_bad_and_late_lines_go_to_the_dead_letter_topic(spark, tmp_path: Path, l
     with open_log(url) as log:
         dead = [r for p in range(1) for r in log.read(dlq_topic("logs"), p, 0, 100)]
     reasons = [dict(r.headers)["riverbed.reason"].decode() for r in dead]
-    assert len(dead) == 4
-    assert sorted(r.value for r in dead[:3]) == sorted([b"", b"no time here at all", b"\xff\xfe binary \x00"])
-    assert any("empty" in r for r in reasons)
-    assert any("timestamp" in r for r in reasons)
+    assert len(dead) == 2
+    assert dead[0].value == b"\xff\xfe binary \x00"
+    assert reasons[0] == "not UTF-8 text (binary data)"
     assert reasons[-1].startswith("late: event time")
     assert dead[-1].value == old.encode()
     assert all(dict(r.headers)["riverbed.source"] == b"pipeline:logwatch" for r in dead)
@@ -161,7 +167,38 @@ def test_bad_and_late_lines_go_to_the_dead_letter_topic(spark, tmp_path: Path, l
     counted = [sum(r["count"] for r in rows["level_counts"]) for rows in (before, after)]
     assert counted[1] == counted[0] + 1
     state = runner.store.state("logwatch")
-    assert state["dead_letters_parse"] == 3 and state["dead_letters_late"] == 1
+    assert state["dead_letters_parse"] == 1 and state["dead_letters_late"] == 1
+
+
+def test_lines_without_time_are_counted_at_their_log_time(spark, tmp_path: Path) -> None:
+    """issue 21: a source whose lines state no time is counted at the log append time, never dropped;
+    a stack trace cut by micro-batches is counted once."""
+    import time
+
+    from riverbed.pipeline.sinks import read_lake
+
+    url = f"embedded://{tmp_path / 'log'}"
+    plain = ["service started", "disk almost full", "worker 3 stopped"]
+    trace = ["java.lang.IllegalStateException: boom", "\tat a.B.c(B.java:1)", "\tat a.B.d(B.java:2)"]
+    t0 = time.time_ns() // 1_000_000
+    fill(url, plain + trace)
+    t1 = time.time_ns() // 1_000_000
+    runner = Runner("logwatch", log=url, home=tmp_path, spark=spark)
+    handle = runner.start_stream(available_now=True, max_records_per_trigger=4)
+    handle.wait(300)
+    # 4 lines, then 2 (the trace cut after its first line): 3 records (one joined), then 1 flagged row
+    assert [s.records for s in handle.history if s.records] == [3, 1]
+    assert sum(s.bad for s in handle.history) == 0
+    levels: dict[str, int] = {}
+    for r in runner.store.rows("level_counts"):
+        assert t0 - W10 < r["window_start"] <= t1
+        levels[r["level"]] = levels.get(r["level"], 0) + r["count"]
+    assert levels == {"INFO": 3}  # 3 records; the trace continues the third, counted once
+    lake = read_lake(spark, tmp_path, "logwatch").orderBy("offset").collect()
+    assert [(r["offset"], r["time_source"], r["continuation"]) for r in lake] == [
+        (0, "log", False), (1, "log", False), (2, "log", False), (4, "log", True)]
+    assert lake[2]["message"] == "worker 3 stopped\njava.lang.IllegalStateException: boom"
+    assert lake[-1]["message"] == "\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)"
 
 
 def test_driver_killed_with_sigkill_then_restarted(spark, tmp_path: Path, lines, expected) -> None:

@@ -16,6 +16,7 @@ from riverbed.apps.logwatch import (
     grouping_accuracy,
     mask,
     normalize_level,
+    parse_batch,
     parse_batches,
     parse_line,
 )
@@ -386,41 +387,36 @@ def _log_batch(values: list[bytes]) -> pa.RecordBatch:
 
 
 def test_parse_batches_round_trip_with_error_rows() -> None:
+    """Undecodable rows keep their row with the reason; lines without a time join the record before
+    them (issue 21: they were dead-lettered as "no recognisable timestamp" before)."""
     good = EXAMPLES[2][0]
     values = [good.encode(), b"", b"\xff\xfe\x00garbage", b"no timestamp here", EXAMPLES[3][0].encode()]
-    (out,) = list(parse_batches(iter([_log_batch(values)]), default_year=2017))
+    out = parse_batch(_log_batch(values), default_year=2017)
     assert out.schema == PARSED_SCHEMA
     rows = out.to_pylist()
-    assert [r["error"] for r in rows] == [
-        None,
-        "empty line",
-        "not UTF-8 text (binary data)",
-        "no recognisable timestamp",
-        None,
-    ]
-    first, bad = rows[0], rows[2]
+    assert [r["error"] for r in rows] == [None, "not UTF-8 text (binary data)", None]
+    # through parse_batches each source's last record is held open, then flushed: the same rows
+    held = pa.Table.from_batches(list(parse_batches(iter([_log_batch(values)]), default_year=2017)))
+    assert sorted(held.to_pylist(), key=lambda r: r["offset"]) == rows
+    first, bad = rows[0], rows[1]
     p = parse_line(good)
     assert int(first["time"].timestamp() * 1000) == p.time
-    assert (first["level"], first["component"], first["message"], first["format"]) == (
-        p.level,
-        p.component,
-        p.message,
-        p.format,
-    )
+    assert (first["level"], first["component"], first["format"]) == (p.level, p.component, p.format)
+    assert first["message"] == p.message + "\nno timestamp here"  # the blank line adds no text
     assert first["template"] == mask(p.message) == "Changing view acls to: yarn,curi"
-    assert first["raw"] == good.encode()
+    assert (first["time_source"], first["level_source"], first["continuation"]) == ("line", "line", False)
+    assert first["raw"] == good.encode() + b"\n\nno timestamp here"  # every line of the record
     assert bad["raw"] == b"\xff\xfe\x00garbage"  # the original bytes, for the dead-letter record
     assert all(bad[k] is None for k in ("time", "level", "component", "message", "template", "format"))
-    assert rows[3]["raw"] == b"no timestamp here"
     assert [(r["topic"], r["partition"], r["offset"]) for r in rows] == [
-        ("logs", 1, 100 + i) for i in range(5)
+        ("logs", 1, 100), ("logs", 1, 102), ("logs", 1, 104)
     ]
-    assert rows[4]["timestamp"] == datetime.fromtimestamp(1_700_000_000.004, UTC)
+    assert rows[2]["timestamp"] == datetime.fromtimestamp(1_700_000_000.004, UTC)
 
 
 def test_parse_batches_without_pass_through_columns_and_string_values() -> None:
     batch = pa.record_batch({"value": pa.array([EXAMPLES[0][0], None])})
-    (out,) = list(parse_batches(iter([batch]), default_year=2017))
+    out = parse_batch(batch, default_year=2017)
     assert out.schema == PARSED_SCHEMA
     assert out.column("level").to_pylist() == ["WARN", None]
     assert out.column("error").to_pylist() == [None, "null value"]
@@ -448,6 +444,7 @@ def test_parsed_ddl_matches_parsed_schema() -> None:
         "INT": pa.int32(),
         "BIGINT": pa.int64(),
         "BINARY": pa.binary(),
+        "BOOLEAN": pa.bool_(),
     }
     fields = [f.strip().split(" ") for f in PARSED_DDL.split(",")]
     assert [name for name, _ in fields] == PARSED_SCHEMA.names

@@ -148,8 +148,9 @@ LINE_TIMES = "riverbed.line_times"
 
 
 def line_time_reader(name: str = "log") -> Callable[[bytes], int | None]:
-    """The function an installed app offers (entry point NAME in group riverbed.line_times) that
-    reads a text line's event time in epoch ms, None when the line has none."""
+    """A new reader of text lines' event times (epoch ms, None when a line has none), made by the
+    factory an installed app offers as entry point NAME in group riverbed.line_times (a reader per
+    file, so it can learn the file's layout from its first lines)."""
     from importlib.metadata import entry_points
 
     from riverbed.errors import InvalidArgument
@@ -158,7 +159,7 @@ def line_time_reader(name: str = "log") -> Callable[[bytes], int | None]:
     if not found:
         raise InvalidArgument(f"no installed app reads times from log lines ('{name}' in {LINE_TIMES})",
                               hint="install one (riverbed's logwatch adds it), or use --time-field for JSON")
-    return found[0].load()
+    return found[0].load()()
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -167,7 +168,7 @@ def run_replay(args: argparse.Namespace) -> int:
     source = ReplaySource(
         args.file,
         time_field=args.time_field,
-        event_time=line_time_reader() if args.log_times else None,
+        event_time=line_time_reader() if args.log_times else None,  # one reader per file: its layout
         speed=args.speed,
         loop=args.loop,
         rebase=args.loop,

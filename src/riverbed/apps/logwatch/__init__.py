@@ -1,7 +1,8 @@
 """logwatch: server logs -> parsed lines and message templates -> counts, top errors and alerts.
 
 The parse is one definition for plain Python and for Spark (`df.mapInArrow(parse_batches, PARSED_DDL)`,
-in streaming and in batch mode alike): `parse_line` (formats.py, generic.py, parse.py), `mask`
+in streaming and in batch mode alike): `parse_line`
+(formats.py, timestamps.py, levels.py, detect.py, parse.py), `mask`
 (message -> loghub-style template, templates.py) and `parse_batches` (Arrow batches, arrow.py).
 """
 
@@ -13,8 +14,9 @@ from typing import Any
 _LAZY = {
     **dict.fromkeys(["PARSED_DDL", "PARSED_SCHEMA", "batches_parser", "parse_batch", "parse_batches"],
                     "arrow"),
-    **dict.fromkeys(["FORMATS", "ParsedLine", "level_from_content", "normalize_level", "parse_line"],
-                    "parse"),
+    **dict.fromkeys(["FORMATS", "ParsedLine", "level_from_content", "normalize_level", "parse_line",
+                     "parse_record"], "parse"),
+    "Detector": "detect",
     **dict.fromkeys(["grouping_accuracy", "mask"], "templates"),
 }
 
@@ -29,6 +31,7 @@ __all__ = [
     "FORMATS",
     "PARSED_DDL",
     "PARSED_SCHEMA",
+    "Detector",
     "ParsedLine",
     "batches_parser",
     "grouping_accuracy",
@@ -38,4 +41,5 @@ __all__ = [
     "parse_batch",
     "parse_batches",
     "parse_line",
+    "parse_record",
 ]

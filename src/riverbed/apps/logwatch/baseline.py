@@ -39,6 +39,8 @@ def train_baseline(
     if not locations.exists(lake_path(home, pipeline), spark):  # nothing kept yet: nothing to learn from
         return []
     df = read_lake(spark, home, pipeline)
+    if "continuation" in df.columns:  # lines of a record an earlier micro-batch counted
+        df = df.where(~F.col("continuation"))
     t = F.unix_millis("time")
     bounds = df.agg(F.min(t).alias("lo"), F.max(t).alias("hi")).first()
     if bounds is None or bounds["lo"] is None:

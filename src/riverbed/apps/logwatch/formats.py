@@ -46,6 +46,44 @@ def epoch_ms(year: int, month: int, day: int, hh: int, mm: int, ss: int, ms: int
     return _day_ms(year, month, day) + ((hh * 60 + mm) * 60 + ss) * 1000 + ms
 
 
+_FUTURE_MS = 31 * 86_400_000
+_SKEW_MS = 86_400_000
+
+
+_YEARS: dict[int, int] = {}
+
+
+def year_of(ms: int) -> int:
+    """The UTC year of an epoch-ms time (cached per day: a source's lines share few days)."""
+    day = ms // 86_400_000
+    y = _YEARS.get(day)
+    if y is None:
+        if len(_YEARS) > 4096:
+            _YEARS.clear()
+        y = _YEARS[day] = date.fromordinal(_EPOCH_ORDINAL + day).year
+    return y
+
+
+def yearless_ms(year: int, ref: int | None, mo: int, d: int, h: int, mi: int, s: int, ms: int) -> int:
+    """Epoch ms of a year-less stamp, in `year` (the year of `ref`, the log time, when given).
+
+    A log line is not written after it is logged: a stamp more than 31 days after `ref` is from
+    the year before (a Dec 31 line logged on Jan 1); one within a day before the next year's turn
+    is from the next year (a Jan 1 line logged a second before midnight, by a skewed clock).
+    """
+    if ref is not None:
+        year = year_of(ref)
+    t = epoch_ms(year, mo, d, h, mi, s, ms)
+    if ref is not None:
+        if t - ref > _FUTURE_MS:
+            return epoch_ms(year - 1, mo, d, h, mi, s, ms)
+        if mo == 1 and ref - t > 300 * 86_400_000:
+            nxt = epoch_ms(year + 1, mo, d, h, mi, s, ms)
+            if nxt - ref <= _SKEW_MS:
+                return nxt
+    return t
+
+
 def _year2(yy: str) -> int:
     """Two-digit year: 70-99 -> 19xx, else 20xx (as POSIX strptime %y does)."""
     y = int(yy)
@@ -114,8 +152,9 @@ _SYSLOG = re.compile(
 SYSLOG_SEVERITY = ("FATAL", "FATAL", "FATAL", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG")
 
 
-def syslog(line: str, year: int) -> Parsed | None:
-    """BSD syslog `Mon dd HH:mm:ss host proc[pid]: msg` (RFC 3164, no year: `year` is used).
+def syslog(line: str, year: int, ref: int | None = None) -> Parsed | None:
+    """BSD syslog `Mon dd HH:mm:ss host proc[pid]: msg` (RFC 3164, no year: the one nearest `ref`,
+    the log time, else `year`).
 
     Level is the `<PRI>` severity when present, else "" (parse.py derives one from the content).
     """
@@ -124,7 +163,7 @@ def syslog(line: str, year: int) -> Parsed | None:
         return None
     pri, mon, d, h, mi, s, _host, proc, _pid, msg = m.groups()
     level = SYSLOG_SEVERITY[int(pri) & 7] if pri else ""
-    t = epoch_ms(year, MONTHS[mon], int(d), int(h), int(mi), int(s))
+    t = yearless_ms(year, ref, MONTHS[mon], int(d), int(h), int(mi), int(s), 0)
     return t, level, (proc or "").strip() or "-", msg, "syslog"
 
 

@@ -12,8 +12,11 @@ generator (`riverbed.connectors.synthetic`) writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from riverbed.apps.logwatch.detect import Detector
+from riverbed.apps.logwatch.parse import current_year, parse_record
 from riverbed.apps.logwatch.parse import parse_line as _parse
 from riverbed.errors import LogParseError
 
@@ -30,7 +33,7 @@ class ParsedLine:
 
 
 def parse_line(line: str | bytes, *, year: int | None = None) -> ParsedLine | None:
-    """Parse one line of a known format; None if it has no recognisable timestamp or format.
+    """Parse one log line; None if it states no time (or is empty or binary).
 
     Syslog lines have no year: `year` (default: the current UTC year) is used.
     """
@@ -47,6 +50,23 @@ def parse_line(line: str | bytes, *, year: int | None = None) -> ParsedLine | No
 
 
 def event_time(line: str | bytes) -> int | None:
-    """The event time (epoch ms) of a log line in a known format, else None."""
+    """The event time (epoch ms) a log line states, else None (no layout learned: one line alone)."""
     parsed = parse_line(line)
     return parsed.time_ms if parsed else None
+
+
+def event_times(year: int | None = None) -> Callable[[str | bytes], int | None]:
+    """`event_time` for the lines of one file, in order: the file's layout is learned from its first
+    lines (a `Detector`) and reused, so each next line costs one compiled regex."""
+    detector, y = Detector(), current_year() if year is None else year
+
+    def time_of(line: str | bytes) -> int | None:
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        try:
+            rec = parse_record(line, y, detector=detector)
+        except LogParseError:
+            return None
+        return rec[0]
+
+    return time_of

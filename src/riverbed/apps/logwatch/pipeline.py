@@ -13,6 +13,7 @@ Outputs (serving store tables):
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from riverbed.pipeline.definition import Output, Pipeline
@@ -44,13 +45,13 @@ ALERTS_SPEC_COLUMNS = [
 ]
 
 
-def parse(df: DataFrame) -> DataFrame:
-    """Log records -> time, level, component, message, template, format (+ error, raw for bad lines)."""
+def parse(df: DataFrame, tz: str = "UTC") -> DataFrame:
+    """Log records -> time, level, component, message, template, format, time_source, level_source,
+    continuation (+ error, raw for bad lines); times without a zone are read in zone `tz`."""
     from riverbed.apps.logwatch.arrow import PARSED_DDL, parse_batches
 
-    return df.select("value", "topic", "partition", "offset", "timestamp").mapInArrow(
-        parse_batches, PARSED_DDL
-    )
+    fn = parse_batches if tz == "UTC" else partial(parse_batches, tz=tz)
+    return df.select("value", "topic", "partition", "offset", "timestamp").mapInArrow(fn, PARSED_DDL)
 
 
 def _windowed(df: DataFrame, key: str, duration: str, slide: str | None = None) -> DataFrame:
@@ -71,12 +72,16 @@ def build(
     component_slide: str = "10 seconds",
     error_window: str = "1 minute",
     lateness_ms: int = 60_000,
+    tz: str = "UTC",
 ) -> Pipeline:
-    """The logwatch pipeline over `topic`; window sizes are parameters (a Kappa reprocess can change them)."""
+    """The logwatch pipeline over `topic`; window sizes are parameters (a Kappa reprocess can change them);
+    `tz` is the zone of log times that state none."""
 
     def transform(df: DataFrame) -> dict[str, DataFrame]:
         from pyspark.sql import functions as F
 
+        if "continuation" in df.columns:  # lines of a record counted in an earlier micro-batch
+            df = df.where(~F.col("continuation"))
         errors = df.where(F.col("level").isin(*ERROR_LEVELS))
         return {
             "level_counts": _windowed(df, "level", level_window),
@@ -110,7 +115,7 @@ def build(
     return Pipeline(
         name="logwatch",
         topics=[topic],
-        parse=parse,
+        parse=parse if tz == "UTC" else partial(parse, tz=tz),
         transform=transform,
         outputs=[
             Output("level_counts", keys=["window_start", "window_end", "level"], measures=count),
