@@ -100,3 +100,24 @@ def test_the_deadline_comes_from_the_option_then_the_environment(monkeypatch) ->
     monkeypatch.setenv("RIVERBED_BROKER_WAIT", "-1")
     with pytest.raises(ConfigError, match="RIVERBED_BROKER_WAIT"):
         resolve_broker_wait()
+
+
+def test_sink_appends_resend_only_the_chunk_that_failed(sleeps, monkeypatch) -> None:
+    import riverbed.log
+
+    appended: list[tuple[str, list[int]]] = []
+    failures = [LogUnavailable("timed out")]
+
+    class FakeLog:
+        def append(self, topic: str, records: list[int]) -> None:
+            if len(appended) == 1 and failures:
+                raise failures.pop()
+            appended.append((topic, list(records)))
+
+        def close(self) -> None:
+            appended.append(("closed", []))
+
+    monkeypatch.setattr(riverbed.log, "open_log", lambda url: FakeLog())
+    waits.append_all("kafka://k:1", {"a.dlq": list(range(5)), "b": [9]}, 60, chunk=2)
+    assert appended == [("a.dlq", [0, 1]), ("a.dlq", [2, 3]), ("a.dlq", [4]), ("b", [9]), ("closed", [])]
+    assert len(sleeps) == 1

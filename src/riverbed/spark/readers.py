@@ -182,13 +182,8 @@ def to_spark_arrow(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 def bounds_waiting(url: str, topics: list[str], settings: Settings, what: str) -> off.Bounds:
     """`log_bounds` through a log opened for the call, an unavailable log waited for (see waits)."""
-    from riverbed.log import open_log
-
-    def attempt() -> off.Bounds:
-        with open_log(url) as log:
-            return log_bounds(log, topics)
-
-    return waits.call(attempt, url, what, settings.broker_wait_s, faulthook.on_wait(settings.fault_hook))
+    return waits.with_log(url, lambda log: log_bounds(log, topics), what, settings.broker_wait_s,
+                          faulthook.on_wait(settings.fault_hook))
 
 
 class LogBatchReader(DataSourceReader):

@@ -18,9 +18,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from riverbed.config import resolve_broker_wait
 from riverbed.errors import LogWaitExpired, RiverbedError
+
+if TYPE_CHECKING:
+    from riverbed.log import Log, Record
 
 T = TypeVar("T")
 _log = logging.getLogger("riverbed.spark.waits")
@@ -92,3 +96,40 @@ def call(fn: Callable[[], T], url: str, what: str, limit_s: float, on_wait: OnWa
             continue
         wait.recovered()
         return result
+
+
+def with_log(url: str, fn: Callable[[Log], T], what: str, limit_s: float | None = None,
+             on_wait: OnWait | None = None) -> T:
+    """`fn(log)` on the log at `url`, opened for the call; an unavailable log (opening included) is
+    waited for up to `limit_s` (default: $RIVERBED_BROKER_WAIT or 300 s)."""
+    from riverbed.log import open_log
+
+    def attempt() -> T:
+        with open_log(url) as log:
+            return fn(log)
+
+    return call(attempt, url, what, resolve_broker_wait() if limit_s is None else limit_s, on_wait)
+
+
+def append_all(url: str, by_topic: dict[str, list[Record]], limit_s: float, chunk: int = 1000) -> None:
+    """Append each topic's records in chunks through one log, an unavailable log waited for chunk by
+    chunk: a chunk whose append timed out is sent again (it may then be stored twice, never lost)."""
+    from riverbed.log import open_log
+
+    log: Log | None = None
+    try:
+        for topic, records in by_topic.items():
+            for i in range(0, len(records), chunk):
+                wait = BrokerWait(url, f"appending to {topic} (sink)", limit_s)
+                while True:
+                    try:
+                        log = log or open_log(url)
+                        log.append(topic, records[i : i + chunk])
+                    except RiverbedError as e:
+                        wait.failed(e)
+                        continue
+                    wait.recovered()
+                    break
+    finally:
+        if log is not None:
+            log.close()
