@@ -10,6 +10,7 @@ met the frozen broker and waited for it twice.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -148,3 +149,19 @@ def test_broker_frozen_past_the_deadline_fails_the_query_with_a_clear_error(
     assert len(moment.waits()) >= 2, "it failed without waiting"
     assert Counter(v for *_, v in sink.rows()) == Counter(sent), "batch 0 lost or counted twice"
     assert committed(tmp_path)[1] == {topic: log_ends(url, topic)}
+
+
+def test_batch_read_waits_for_a_broker_frozen_as_it_plans(spark, tansu: TansuBroker, topic: str,
+                                                          tmp_path: Path) -> None:
+    """spark.read: the broker frozen as the reader plans its splits; a thread thaws it once the
+    source has waited twice, and the read returns every record once."""
+    url = setup(tansu, topic)
+    sent = produce(url, topic, 0, PER_ROUND)
+    with FreezeAt(tansu, "partitions", 1, tmp_path / "moment") as moment:
+        thawer = threading.Thread(target=lambda: (moment.wait_waits(2), moment.thaw()), daemon=True)
+        thawer.start()
+        rows = (spark.read.format("riverbed").option("log", url).option("topic", topic)
+                .option("faultHook", moment.plan).load().select("offset", "value").collect())
+        thawer.join(10)
+    assert moment.frozen and moment.waits()[0].endswith("(partitions)"), moment.waits()
+    assert Counter(bytes(r.value) for r in rows) == Counter(sent)

@@ -9,7 +9,8 @@ Columns are those of Spark's Kafka source (`SCHEMA`). Options: `topic` (one or a
 `valueSchema` (a StructType's JSON: values decoded in the source into `json` + `json_error` columns),
 `minPartitions` (with `minRecordsPerPartition`: cut a range only while pieces keep that many),
 `maxRecordsPerPartition`, `brokerWaitMs` (how long an unavailable log is waited for before
-the query fails; default $RIVERBED_BROKER_WAIT s or 300 s). Executors open the log from its URL and read Arrow
+the query fails; default $RIVERBED_BROKER_WAIT s or 300 s; see riverbed.spark.waits), `faultHook`
+(fault tests only: riverbed.spark.faulthook). Executors open the log from its URL and read Arrow
 batches straight from it; nothing is funnelled through the driver.
 """
 
