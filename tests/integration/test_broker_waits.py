@@ -21,7 +21,7 @@ from riverbed.log import TopicConfig, open_log
 from riverbed.testing import TansuBroker
 from riverbed.testing.moments import FreezeAt
 
-pytestmark = [pytest.mark.spark, pytest.mark.kafka]
+pytestmark = [pytest.mark.spark, pytest.mark.kafka, pytest.mark.slow]
 PER_ROUND = 300
 
 
@@ -77,6 +77,7 @@ def committed(folder: Path) -> tuple[int, dict]:
 
 
 def setup(tansu: TansuBroker, topic: str) -> str:
+    """A 2-partition topic on the session broker; the log URL, with a 3 s client timeout."""
     url = f"{tansu.url}?timeout=3"
     with open_log(url) as log:
         log.create_topic(topic, TopicConfig(partitions=2))

@@ -58,6 +58,7 @@ class FreezeAt:
 
     @property
     def frozen(self) -> bool:
+        """Whether the source reached the moment and froze the broker."""
         return (self.folder / "frozen").exists()
 
     def waits(self) -> list[str]:
