@@ -100,11 +100,13 @@ class LogUnavailable(LogError):
 class LogWaitExpired(LogError):
     """The log stayed unavailable past the deadline a stream waits for it (terminal: it was waited for)."""
 
-    def __init__(self, where: str, what: str, waited_s: float, last: BaseException) -> None:
+    def __init__(self, where: str, what: str, waited_s: float, limit_s: float, last: BaseException) -> None:
+        detail = getattr(last, "message", None) or str(last)  # its hint is the one below, reworded
         super().__init__(
-            f"gave up after {waited_s:.0f} s waiting for the log at {where} while {what}: {last}",
-            hint="is the broker running and reachable? a stream waits for it up to option brokerWaitMs "
-            "(or RIVERBED_BROKER_WAIT seconds, default 300); raise it to ride out longer outages",
+            f"gave up after {waited_s:.0f} s (deadline {limit_s:g} s) waiting for the log at {where} "
+            f"while {what}: {detail}",
+            hint=f"is the broker at {where} running and reachable? a stream waits for it up to option "
+            "brokerWaitMs (or RIVERBED_BROKER_WAIT seconds, default 300): raise it for longer outages",
         )
         self.where, self.what, self.waited_s = where, what, waited_s
 

@@ -60,8 +60,8 @@ def test_past_the_deadline_one_clear_error_names_the_log_and_the_call(sleeps) ->
     with pytest.raises(LogWaitExpired) as e:
         waits.call(fn, "kafka://k1:9092", "finding the latest offsets (latestOffset)", 20)
     assert not e.value.transient
-    assert "gave up after 20 s waiting for the log at kafka://k1:9092 while finding the latest " \
-           "offsets (latestOffset): cannot reach" in str(e.value)
+    assert "gave up after 20 s (deadline 20 s) waiting for the log at kafka://k1:9092 while finding " \
+           "the latest offsets (latestOffset): cannot reach" in str(e.value)
     assert "brokerWaitMs" in str(e.value)
     assert sum(sleeps) == pytest.approx(20)  # the last sleep is cut to the deadline
 

@@ -64,7 +64,7 @@ class BrokerWait:
                          self.where, self.what, error, self.limit_s)
         waited = now - self.since
         if waited >= self.limit_s:
-            raise LogWaitExpired(self.where, self.what, waited, error) from error
+            raise LogWaitExpired(self.where, self.what, waited, self.limit_s, error) from error
         if now - self._reported >= REPORT_EVERY_S:
             self._reported = now
             _log.warning("still waiting for the log at %s while %s: %.0f s of %.0f s (%s)",
