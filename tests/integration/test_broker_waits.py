@@ -167,3 +167,25 @@ def test_batch_read_waits_for_a_broker_frozen_as_it_plans(spark, tansu: TansuBro
         thawer.join(10)
     assert moment.frozen and moment.waits()[0].endswith("(partitions)"), moment.waits()
     assert Counter(bytes(r.value) for r in rows) == Counter(sent)
+
+
+def test_opening_the_log_waits_for_a_broker_frozen_before_it(tansu: TansuBroker, topic: str) -> None:
+    """The broker frozen before the log is opened (a pipeline's start checks, the source's first
+    call): the open and the call are retried until it answers; it is thawed at the second wait."""
+    from riverbed.spark import waits
+
+    url = setup(tansu, topic)
+    seen: list[str] = []
+
+    def on_wait(what: str, error: Exception, delay: float) -> None:
+        seen.append(str(error))
+        if len(seen) == 2:
+            tansu.thaw()
+
+    tansu.freeze()
+    try:
+        info = waits.with_log(url, lambda log: log.describe(topic), "checking the topics", 120, on_wait)
+    finally:
+        tansu.thaw()
+    assert info.name == topic and len(info.partitions) == 2
+    assert len(seen) == 2 and all("cannot reach the Kafka broker" in e for e in seen), seen
