@@ -10,21 +10,31 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from riverbed.log import Log, open_log
 
+if TYPE_CHECKING:
+    from riverbed.testing.broker import TansuBroker
+
 BACKENDS = ["embedded", "kafka"]
 
 
 @pytest.fixture(scope="session")
-def kafka_broker() -> Iterator[str]:
-    """A Tansu broker on a free loopback port for the whole session; yields 'host:port'."""
+def tansu() -> Iterator[TansuBroker]:
+    """The session's Tansu broker itself (fault tests freeze and thaw its process)."""
     from riverbed.testing.broker import TansuBroker
 
     with TansuBroker() as broker:
-        yield broker.bootstrap
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tansu: TansuBroker) -> str:
+    """A Tansu broker on a free loopback port for the whole session: its 'host:port'."""
+    return tansu.bootstrap
 
 
 @pytest.fixture(params=BACKENDS)

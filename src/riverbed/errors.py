@@ -10,6 +10,7 @@
     │   ├── CorruptLogError     a stored file failed its checks; names the file (terminal)
     │   ├── LogFullError        the disk is full; nothing written was damaged (transient)
     │   ├── LogUnavailable      the broker/storage cannot be reached (transient)
+    │   ├── LogWaitExpired      it stayed unreachable past the wait deadline (terminal)
     │   └── DataLoss            records a query needed were removed by retention first
     ├── CodeError               a pipeline's code fails on every record (a bug, not bad data)
     └── ...                     later layers add theirs here
@@ -95,6 +96,20 @@ class LogFullError(LogError):
 
 class LogUnavailable(LogError):
     transient = True
+
+
+class LogWaitExpired(LogError):
+    """The log stayed unavailable past the deadline a stream waits for it (terminal: it was waited for)."""
+
+    def __init__(self, where: str, what: str, waited_s: float, limit_s: float, last: BaseException) -> None:
+        detail = getattr(last, "message", None) or str(last)  # its hint is the one below, reworded
+        super().__init__(
+            f"gave up after {waited_s:.0f} s (deadline {limit_s:g} s) waiting for the log at {where} "
+            f"while {what}: {detail}",
+            hint=f"is the broker at {where} running and reachable? a stream waits for it up to option "
+            "brokerWaitMs (or RIVERBED_BROKER_WAIT seconds, default 300): raise it for longer outages",
+        )
+        self.where, self.what, self.waited_s = where, what, waited_s
 
 
 class LogParseError(RiverbedError, ValueError):

@@ -85,17 +85,3 @@ def test_cap_from_the_fitted_cost_only_while_it_keeps_up(tmp_path: Path) -> None
         d = feed(c2, n, 0.1 + n * 1e-5, 4000, t)
         t += n / 100_000
     assert d.max_records is None
-
-
-
-def test_the_source_waits_out_only_transient_log_errors() -> None:
-    import pytest
-
-    from riverbed.errors import LogUnavailable, TopicNotFound
-    from riverbed.spark.readers import wait_out
-
-    assert wait_out(LogUnavailable("broker stalled"), time.monotonic() + 60, 0.01, "t") == 0.02
-    with pytest.raises(LogUnavailable):  # past the deadline: the error goes up
-        wait_out(LogUnavailable("broker gone"), time.monotonic() - 1, 0.01, "t")
-    with pytest.raises(TopicNotFound):  # not transient: at once
-        wait_out(TopicNotFound("t"), time.monotonic() + 60, 0.01, "t")

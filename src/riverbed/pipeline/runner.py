@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
     from pyspark.sql.streaming import StreamingQuery
 
+    from riverbed.log import Log
     from riverbed.pipeline.definition import Pipeline
 
 
@@ -133,12 +134,15 @@ class Runner:
             raise from_spark(e, f"batch {self.pipeline.name}") from e
 
     def check_topics(self) -> None:
-        """Fail early, with riverbed's own message, when an input topic does not exist."""
-        from riverbed.log import open_log
+        """Fail early, with riverbed's own message, when an input topic does not exist (an
+        unavailable log is waited for, up to $RIVERBED_BROKER_WAIT s)."""
+        from riverbed.spark.waits import with_log
 
-        with open_log(self.log_url) as log:
+        def check(log: Log) -> None:
             for t in self.pipeline.topics:
                 log.describe(t)  # TopicNotFound names the topic and how to create it
+
+        with_log(self.log_url, check, f"checking the topics of pipeline {self.pipeline.name}")
 
     def start_stream(
         self,

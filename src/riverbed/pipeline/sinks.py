@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from riverbed.config import resolve_broker_wait
 from riverbed.store import OutputSpec
 
 if TYPE_CHECKING:
@@ -92,8 +93,11 @@ def write_dead_letters(df: DataFrame, log_url: str, source: str) -> None:
     (topic/partition/offset) as headers, the same format the connectors use.
     """
 
+    limit_s = resolve_broker_wait()  # here on the driver: the executors' environment may differ
+
     def write_partition(rows: Any) -> None:
-        from riverbed.log import Record, open_log
+        from riverbed.log import Record
+        from riverbed.spark.waits import append_all
 
         by_topic: dict[str, list[Record]] = {}
         for r in rows:
@@ -105,11 +109,7 @@ def write_dead_letters(df: DataFrame, log_url: str, source: str) -> None:
             raw = r["raw"]
             raw = raw.encode() if isinstance(raw, str) else None if raw is None else bytes(raw)
             by_topic.setdefault(f"{r['topic']}.dlq", []).append(Record(raw, headers=headers))
-        if by_topic:
-            with open_log(log_url) as log:
-                for topic, recs in by_topic.items():
-                    for i in range(0, len(recs), 1000):
-                        log.append(topic, recs[i : i + 1000])
+        append_all(log_url, by_topic, limit_s)
 
     df.select("topic", "partition", "offset", "raw", "error").foreachPartition(write_partition)
 
@@ -118,14 +118,15 @@ def write_topic(df: DataFrame, log_url: str, topic: str) -> None:
     """Append each row as a JSON record to a log topic, from the executors."""
     from pyspark.sql import functions as F
 
+    limit_s = resolve_broker_wait()  # here on the driver: the executors' environment may differ
+
     def write_partition(rows: Any) -> None:
-        from riverbed.log import Record, open_log
+        from riverbed.log import Record
+        from riverbed.spark.waits import append_all
 
         recs = [Record(r[0].encode()) for r in rows]
         if recs:
-            with open_log(log_url) as log:
-                for i in range(0, len(recs), 1000):
-                    log.append(topic, recs[i : i + 1000])
+            append_all(log_url, {topic: recs}, limit_s)
 
     df.select(F.to_json(F.struct(*df.columns))).foreachPartition(write_partition)
 

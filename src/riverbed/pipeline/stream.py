@@ -340,14 +340,14 @@ def start_stream(
 
     With `latency_target_ms` the query runs back to back and a `LatencyController` decides after
     each micro-batch when the next starts and how many records it takes."""
-    from riverbed.log import open_log
     from riverbed.spark.session import task_slots
+    from riverbed.spark.waits import with_log
 
     if pipeline.setup_store:
         pipeline.setup_store(store)
-    with open_log(log_url) as lg:  # dead letters are appended from the executors: topics first
-        for t in pipeline.dlq_topics:
-            lg.ensure_topic(t)
+    # dead letters are appended from the executors: topics first (an unavailable log is waited for)
+    with_log(log_url, lambda lg: [lg.ensure_topic(t) for t in pipeline.dlq_topics],
+             f"creating the dead-letter topics of pipeline {pipeline.name}")
     reader = (
         spark.readStream.format("riverbed")
         .option("topic", ",".join(pipeline.topics))

@@ -8,7 +8,9 @@ Columns are those of Spark's Kafka source (`SCHEMA`). Options: `topic` (one or a
 ("earliest", "latest" or Kafka-style JSON), `maxRecordsPerTrigger`, `failOnDataLoss`,
 `valueSchema` (a StructType's JSON: values decoded in the source into `json` + `json_error` columns),
 `minPartitions` (with `minRecordsPerPartition`: cut a range only while pieces keep that many),
-`maxRecordsPerPartition`. Executors open the log from its URL and read Arrow
+`maxRecordsPerPartition`, `brokerWaitMs` (how long an unavailable log is waited for before
+the query fails; default $RIVERBED_BROKER_WAIT s or 300 s; see riverbed.spark.waits), `faultHook`
+(fault tests only: riverbed.spark.faulthook). Executors open the log from its URL and read Arrow
 batches straight from it; nothing is funnelled through the driver.
 """
 
@@ -18,7 +20,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceStrea
 from pyspark.sql.types import StructType
 
 from riverbed.spark.options import SCHEMA, Settings, absolute_log_url
-from riverbed.spark.readers import LogBatchReader, LogSplit, LogStreamReader, log_bounds
+from riverbed.spark.readers import LogBatchReader, LogSplit, LogStreamReader, bounds_waiting
 
 
 class RiverbedDataSource(DataSource):
@@ -31,12 +33,10 @@ class RiverbedDataSource(DataSource):
         return "riverbed"
 
     def schema(self) -> StructType:
-        """Kafka's columns; also checks the options and topics so mistakes fail at `load()`."""
-        from riverbed.log import open_log
-
+        """Kafka's columns; also checks the options and topics so mistakes fail at `load()` (an
+        unavailable log is waited for, up to brokerWaitMs)."""
         settings = Settings.parse(dict(self.options), self.default_log, stream=False)
-        with open_log(settings.url) as log:
-            log_bounds(log, settings.topics)
+        bounds_waiting(settings.url, settings.topics, settings, "checking the topics at load() (schema)")
         return settings.schema()
 
     def reader(self, schema: StructType) -> DataSourceReader:

@@ -15,7 +15,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from riverbed.config import resolve_home, resolve_log_url
+from riverbed.config import resolve_broker_wait, resolve_home, resolve_log_url
 from riverbed.errors import InvalidArgument
 from riverbed.spark import offsets as off
 
@@ -60,6 +60,8 @@ class Settings:
     min_per_split: int = 1
     admission: str | None = None  # a file the driver rewrites to steer admission (latency target)
     value_schema: str | None = None  # JSON of a StructType: values decoded into a `json` column
+    broker_wait_s: float = 300.0  # how long an unavailable log is waited for (see riverbed.spark.waits)
+    fault_hook: str | None = None  # a fault plan file, for tests (see riverbed.spark.faulthook)
 
     def schema(self) -> StructType:
         """The source's columns: Kafka's, plus `json` and `json_error` when values are decoded."""
@@ -95,6 +97,8 @@ class Settings:
             min_per_split=_positive(o, "minrecordsperpartition", 1) or 1,
             admission=o.get("admissioncontrol") or None,
             value_schema=_value_schema(o.get("valueschema")),
+            broker_wait_s=resolve_broker_wait(o.get("brokerwaitms")),
+            fault_hook=o.get("faulthook") or None,
         )
 
 

@@ -7,7 +7,6 @@ and supports Trigger.AvailableNow.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +22,9 @@ from pyspark.sql.streaming.datasource import (
 )
 
 from riverbed.errors import DataLoss, OffsetOutOfRange, RiverbedError
+from riverbed.spark import faulthook, waits
 from riverbed.spark import offsets as off
 from riverbed.spark.options import SCHEMA, Settings
-
-_log = logging.getLogger("riverbed.spark.source")
-#: How long the source waits for an unavailable log (transient errors: a broker restarting or
-#: stalled) before the query or task fails.
-UNAVAILABLE_WAIT_S = 300.0
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,29 +68,33 @@ def plan(settings: Settings, start: off.Offsets, end: off.Offsets, bounds: off.B
     return [LogSplit(settings.url, r.topic, r.partition, r.start, r.end) for r in ranges]
 
 
-def read_split(split: LogSplit, fail_on_data_loss: bool, value_schema: str | None = None
-               ) -> Iterator[pa.RecordBatch]:
+def read_split(split: LogSplit, settings: Settings) -> Iterator[pa.RecordBatch]:
     """Read one split from the log (in an executor) as Arrow batches in Spark's column types,
-    with the values decoded from JSON when `value_schema` is given (see jsonvalues)."""
+    with the values decoded from JSON when the valueSchema option is given (see jsonvalues). An
+    unavailable log is waited for (riverbed.spark.waits), resuming after the last batch handed over."""
     from riverbed.log import open_log
 
+    faulthook.fire(settings.fault_hook, "call", "read")
     struct = None
-    if value_schema:
+    if settings.value_schema:
         from riverbed.spark.jsonvalues import arrow_type
 
-        struct = arrow_type(value_schema)
-    deadline, delay = time.monotonic() + UNAVAILABLE_WAIT_S, 0.5
+        struct = arrow_type(settings.value_schema)
+    what = f"reading {split.topic}[{split.partition}] {split.start}..{split.end} (read)"
+    wait = waits.BrokerWait(split.url, what, settings.broker_wait_s, faulthook.on_wait(settings.fault_hook))
     start = split.start
     while True:
         try:
             with open_log(split.url) as log:
-                for batch in _coalesce(_read_range(log, split, start, fail_on_data_loss)):
+                for batch in _coalesce(_read_range(log, split, start, settings.fail_on_data_loss)):
+                    wait.recovered()
                     start = batch.column("offset")[-1].as_py() + 1  # resume after it on a retry
                     batch = to_spark_arrow(batch)
                     yield batch if struct is None else with_json(batch, struct)
+            wait.recovered()
             return
         except RiverbedError as e:
-            delay = wait_out(e, deadline, delay, "the read")
+            wait.failed(e)
 
 
 #: Rows per batch handed to Spark (at least, but for a split's last): the log's batches are joined up
@@ -123,16 +122,6 @@ def _join(group: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(group) == 1:
         return group[0]
     return pa.Table.from_batches(group).combine_chunks().to_batches()[0]
-
-
-def wait_out(error: RiverbedError, deadline: float, delay: float, what: str) -> float:
-    """Re-raise `error` unless it is transient and `deadline` (monotonic) is ahead; else sleep
-    `delay` s and return the next, doubled up to 5 s."""
-    if not getattr(error, "transient", False) or time.monotonic() >= deadline:
-        raise error
-    _log.warning("the log is unavailable (%s); %s retries in %.1f s", error, what, delay)
-    time.sleep(delay)
-    return min(delay * 2, 5.0)
 
 
 def _read_range(log: Log, split: LogSplit, start: int, fail_on_data_loss: bool) -> Iterator[pa.RecordBatch]:
@@ -191,6 +180,12 @@ def to_spark_arrow(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=target)
 
 
+def bounds_waiting(url: str, topics: list[str], settings: Settings, what: str) -> off.Bounds:
+    """`log_bounds` through a log opened for the call, an unavailable log waited for (see waits)."""
+    return waits.with_log(url, lambda log: log_bounds(log, topics), what, settings.broker_wait_s,
+                          faulthook.on_wait(settings.fault_hook))
+
+
 class LogBatchReader(DataSourceReader):
     """`spark.read`: every partition from startingOffsets (earliest) to endingOffsets (latest)."""
 
@@ -198,25 +193,24 @@ class LogBatchReader(DataSourceReader):
         self.settings = settings
 
     def partitions(self) -> list[LogSplit]:
-        from riverbed.log import open_log
-
         s = self.settings
-        with open_log(s.url) as log:
-            bounds = log_bounds(log, s.topics)
+        faulthook.fire(s.fault_hook, "call", "partitions")
+        bounds = bounds_waiting(s.url, s.topics, s, "planning the read (partitions)")
         start = off.resolve(s.starting, "startingOffsets", bounds, s.fail_on_data_loss)
         end = off.resolve(s.ending, "endingOffsets", bounds)
         return plan(s, start, end, bounds)
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, LogSplit)
-        return read_split(partition, self.settings.fail_on_data_loss, self.settings.value_schema)
+        return read_split(partition, self.settings)
 
 
 class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     """`spark.readStream`: micro-batches over new records, admission-controlled, checkpointed offsets.
 
     Lives on the driver for the whole query (one Python process keeps it), so it holds the log open
-    there; `read` runs in executors with only the pickled settings.
+    there; `read` runs in executors with only the pickled settings. Every call that asks the log
+    waits out an unavailable log (opening it included) up to brokerWaitMs (riverbed.spark.waits).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -228,33 +222,37 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def __getstate__(self) -> dict:
         return {"settings": self.settings, "_log": None, "_target": None, "_admission": None}
 
-    def _bounds(self) -> off.Bounds:
-        """The log's bounds; a log that is unavailable for a while (a broker restarting or stalled)
-        is waited for, up to UNAVAILABLE_WAIT_S, instead of failing the query."""
-        if self._log is None:
-            from riverbed.log import open_log
+    def _bounds(self, call: str, doing: str) -> off.Bounds:
+        """The log's bounds for Spark's `call` (a source method), opening the log if need be; an
+        unavailable log is waited for instead of failing the query."""
+        s = self.settings
 
-            self._log = open_log(self.settings.url)
-        deadline, delay = time.monotonic() + UNAVAILABLE_WAIT_S, 0.5
-        while True:
-            try:
-                return log_bounds(self._log, self.settings.topics)
-            except RiverbedError as e:
-                delay = wait_out(e, deadline, delay, "the stream")
+        def attempt() -> off.Bounds:
+            if self._log is None:
+                from riverbed.log import open_log
 
-    def _latest(self) -> off.Offsets:
-        return {t: {str(p): end for p, (_, end) in parts.items()} for t, parts in self._bounds().items()}
+                self._log = open_log(s.url)
+            return log_bounds(self._log, s.topics)
+
+        faulthook.fire(s.fault_hook, "call", call)
+        on_wait = faulthook.on_wait(s.fault_hook)
+        return waits.call(attempt, s.url, f"{doing} ({call})", s.broker_wait_s, on_wait)
+
+    def _latest(self, call: str) -> off.Offsets:
+        bounds = self._bounds(call, "finding the latest offsets")
+        return {t: {str(p): end for p, (_, end) in parts.items()} for t, parts in bounds.items()}
 
     def initialOffset(self) -> dict:
         s = self.settings
-        return off.resolve(s.starting, "startingOffsets", self._bounds(), s.fail_on_data_loss)
+        bounds = self._bounds("initialOffset", "finding the stream's starting offsets")
+        return off.resolve(s.starting, "startingOffsets", bounds, s.fail_on_data_loss)
 
     def getDefaultReadLimit(self) -> ReadLimit:
         n = self.settings.max_per_trigger
         return ReadMaxRows(n) if n else ReadAllAvailable()
 
     def prepareForTriggerAvailableNow(self) -> None:
-        self._target = self._latest()
+        self._target = self._latest("prepareForTriggerAvailableNow")
 
     def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
         cap = None
@@ -266,7 +264,7 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             cap, not_before = self._admission.current()
             if not_before and time.time_ns() // 1_000_000 < not_before:
                 return start  # not yet: no micro-batch now (and no log query)
-        bounds = self._bounds()
+        bounds = self._bounds("latestOffset", "finding the latest offsets")
         latest = off.cap({t: {str(p): e for p, (_, e) in ps.items()} for t, ps in bounds.items()},
                          self._target)
         # Partitions that appeared since `start` begin at their first retained offset.
@@ -281,17 +279,18 @@ class LogStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return start if latest == start else latest
 
     def reportLatestOffset(self) -> dict:
-        return self._latest()
+        return self._latest("reportLatestOffset")
 
     def partitions(self, start: dict, end: dict) -> list[LogSplit]:
-        return plan(self.settings, start, end, self._bounds())
+        return plan(self.settings, start, end, self._bounds("partitions", "planning the micro-batch"))
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, LogSplit)
-        return read_split(partition, self.settings.fail_on_data_loss, self.settings.value_schema)
+        return read_split(partition, self.settings)
 
     def commit(self, end: dict) -> None:
-        """Nothing to do: Spark keeps the offsets in the query checkpoint."""
+        """Asks nothing of the log: Spark keeps the offsets in the query checkpoint."""
+        faulthook.fire(self.settings.fault_hook, "call", "commit")
 
     def stop(self) -> None:
         if self._log is not None:
