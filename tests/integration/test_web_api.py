@@ -169,7 +169,7 @@ def panel(view: dict, output: str, kind: str | None = None) -> dict:
 
 def test_logwatch_panels(api: httpx.Client) -> None:
     p = api.get("/pipelines/logwatch/panels").json()
-    assert p["status"] in ("running", "idle") and p["records"] == 620 and p["dead_letters"] == 9
+    assert p["status"] in ("live", "idle") and p["records"] == 620 and p["dead_letters"] == 9
     assert p["recorded"] and p["source"]["module"] == "riverbed.apps.logwatch.pipeline"
     levels = panel(p, "level_counts")
     assert levels["kind"] == "timeseries" and not levels["generated"] and levels["styles"]["ERROR"]
@@ -303,7 +303,7 @@ def test_pipelines_metrics_and_lag(api: httpx.Client, home: Path) -> None:
     pls = {p["name"]: p for p in api.get("/pipelines").json()}
     assert pls["logwatch"]["records"] == 620 and pls["logwatch"]["dead_letters_parse"] == 7
     assert pls["logwatch"]["last_batch"]["batch_id"] >= 1 and pls["logwatch"]["lag"]["total"] == lag["total"]
-    assert pls["buzz"]["status"] in ("running", "idle")
+    assert pls["buzz"]["status"] in ("live", "idle")
     m = api.get("/pipelines/logwatch/metrics").json()
     assert [x["batch_id"] for x in m] == [0, 1]
     assert [x["latency_p99_ms"] for x in m] == [900, 901] and [x["seconds"] for x in m] == [0.5, 1.5]
