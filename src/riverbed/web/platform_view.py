@@ -151,8 +151,9 @@ def consume_rate(rows: list[dict[str, Any]]) -> float | None:
 
 
 def _ago(ms: int) -> str:
+    """A duration in words, as the page shows them: "45 s", "8.3 min", "2.5 h"."""
     s = ms / 1000
-    return f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min" if s < 7200 else f"{s / 3600:.1f} h"
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
 
 
 def progress(rows: list[dict[str, Any]], lag_total: int | None, append_rate: float, now_ms: int, *,
