@@ -70,7 +70,8 @@ def fill(home: Path) -> int:
         store.apply_batch("logwatch", i, {"level_counts": [(at - 10_000, at, "INFO", 100 + i)]},
                           state={"records": 180_000 + i * 2_000},
                           metrics={"records": 180_000 if first else 2_000, "bad": 0, "late": 0,
-                                   "seconds": 30.0 if first else 0.8 + (i % 3) / 10, "watermark_ms": at - 12_000,
+                                   "seconds": 30.0 if first else 0.8 + (i % 3) / 10,
+                                   "watermark_ms": at - 12_000,
                                    "latency_p50_ms": 600_000 if first else 850 + i,
                                    "latency_p99_ms": 650_000 if first else 2_300 + 10 * i})
     with sqlite3.connect(home / "serving.db") as db:  # the batches happened at `times`, not just now
@@ -97,7 +98,8 @@ def points(page, testid: str) -> int:
     return int(page.locator(f"[data-testid={testid}]").get_attribute("data-points") or 0)
 
 
-def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     home, folder = tmp_path / "home", shots_dir(tmp_path)
     fill(home)
     monkeypatch.setenv("RIVERBED_SPARK_UI", "http://127.0.0.1:4040")
@@ -168,15 +170,15 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path, monkeyp
         page.locator("[data-testid=tz]").click()
         page.mouse.move(box["x"] + box["width"] - 2, box["y"] + 100)  # back over the point
         local = (at + timedelta(hours=5, minutes=30)).strftime("%H:%M:%S") + " local"
-        page.wait_for_function("t => document.querySelector('[data-testid=chart-latency] [data-testid=tooltip-x]')"
-                               ".textContent === t", arg=local, timeout=5_000)
+        page.wait_for_function("t => document.querySelector('[data-testid=chart-latency] "
+                               "[data-testid=tooltip-x]').textContent === t", arg=local, timeout=5_000)
         page.reload()
         page.wait_for_function("() => document.querySelector('#updated').textContent.endsWith('local')",
                                timeout=10_000)
         assert page.locator("[data-testid=tz]").inner_text() == "local"
         assert page.locator("[data-testid=range]").input_value() == "all"  # the range is kept too
-        page.wait_for_function("() => Number(document.querySelector('[data-testid=chart-lag]').dataset.points) > 1",
-                               timeout=10_000)  # the lag, sampled every second
+        page.wait_for_function("() => Number(document.querySelector('[data-testid=chart-lag]')"
+                               ".dataset.points) > 1", timeout=10_000)  # the lag, sampled every second
         assert not errors, errors
 
         # the API docs: Swagger UI served from the package, nothing asked of another host

@@ -53,12 +53,21 @@ def test_no_batch_yet() -> None:
 
 
 def test_no_batch_for_a_while() -> None:
-    old = batches(5, 2_000, 100, last_ms=NOW - 120_000)
-    assert status(old, 5_000)["status"] == "stalled"
-    assert status(old, 0)["status"] == "idle"
+    old, started = batches(5, 2_000, 100, last_ms=NOW - 120_000), NOW - 3_600_000
+    stalled = status(old, 5_000, recorded_ms=started)
+    assert stalled["status"] == "stalled"
+    assert stalled["detail"] == "5,000 records waiting, no micro-batch for 2.0 min"
+    assert status(old, 0, recorded_ms=started)["status"] == "idle"
     # a slow catch-up batch (40 s) is not a stall until 3 times that has passed
     slow = batches(2, 45_000, 180_000, last_ms=NOW - 60_000, seconds=40.0)
     assert status(slow, 50_000)["status"] == "catching up"
+
+
+def test_a_stream_restarted_after_a_quiet_spell_is_starting() -> None:
+    old = batches(5, 2_000, 100, last_ms=NOW - 600_000)  # its last run ended 10 min ago
+    assert status(old, 5_000, recorded_ms=NOW - 20_000)["status"] == "starting"  # started again 20 s ago
+    assert status(old, 5_000, recorded_ms=NOW - 20_000, has_checkpoint=False)["status"] == "stalled"
+    assert status(old, 5_000, recorded_ms=NOW - 900_000)["status"] == "stalled"
 
 
 def test_a_recorded_error_after_the_last_batch_is_failed() -> None:

@@ -167,7 +167,7 @@ def create_app(home: str | None = None, log: str | None = None, token: str | Non
     async def docs() -> Response:
         if swagger_ui() is None:
             return error(503, "the API docs need the swagger-ui-bundle-v2 package",
-                         "pip install swagger-ui-bundle-v2 (riverbed depends on it); /openapi.json has it all")
+                         "pip install swagger-ui-bundle-v2 (a riverbed dependency); /openapi.json has it all")
         return FileResponse(str(STATIC / "docs.html"), headers={"Cache-Control": "no-store"})
 
     @app.get("/docs/assets/{name}", include_in_schema=False)

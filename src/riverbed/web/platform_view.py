@@ -179,6 +179,9 @@ def progress(rows: list[dict[str, Any]], lag_total: int | None, append_rate: flo
     age = now_ms - last["at_ms"]
     slowest = max((r.get("seconds") or 0) for r in rows[-10:]) * 1000
     if age > max(QUIET_MS, 3 * slowest):
+        restarted = recorded_ms is not None and recorded_ms > last["at_ms"]
+        if restarted and has_checkpoint and now_ms - recorded_ms <= STARTING_WITHIN_MS:
+            return {**out, "status": "starting", "detail": f"restarted, first micro-batch running; {waiting}"}
         if lag_total:
             return {**out, "status": "stalled", "detail": f"{waiting}, no micro-batch for {_ago(age)}"}
         return {**out, "status": "idle", "detail": f"caught up; no new data for {_ago(age)}"}
