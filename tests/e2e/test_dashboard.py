@@ -89,6 +89,12 @@ def test_demo_dashboard_live_in_chromium(browser, tmp_path: Path) -> None:
         page.locator("[data-testid=view-logwatch]").wait_for(timeout=60_000)
         shown = page.locator("article[data-pipeline]").evaluate_all("els => els.map(e => e.dataset.pipeline)")
         assert shown == ["logwatch"]
+        # while Spark works through the history the badge says so: never "idle" or "stalled"
+        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]').textContent "
+                               "!== 'not running'", timeout=60_000)
+        early = text(page, "status-logwatch")
+        assert early in ("starting", "catching up", "live"), (early, text(page, "status-detail-logwatch"))
+        page.screenshot(path=str(tmp_path / "dashboard-starting.png"), full_page=True)
         # logwatch's declared panels fill with data pushed by the server
         wait_points(page, LEVELS, 90_000, ".chart")
         wait_points(page, TOP_ERRORS, 30_000, ".bars")

@@ -1,6 +1,7 @@
 """The dashboard tells the truth at a glance, in a real headless Chromium: a pipeline far behind the
 log says "catching up" with an ETA; hovering the latency chart shows the figures the API gives; a
-catch-up batch 260 times slower than the rest is clipped, not flattening the steady state; the time
+catch-up batch 260 times slower than the rest is clipped (or drawn on a log axis), not flattening the
+steady state; the time
 range picker changes how many points are drawn; times switch between UTC and local (remembered);
 the Spark UI is linked; the API docs (Swagger UI from the swagger-ui-bundle-v2 package) load with
 every request to another host refused.
@@ -152,6 +153,14 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
         top_label = max(float(t.split()[0]) * (1 if t.endswith(" s") else 0.001) for t in y_labels)
         assert top_label < 10  # seconds: the steady state (2-3 s) fills the chart
         shot(page, folder, "range-all-clipped")
+        page.locator("[data-testid=scale]").select_option("log")  # a log axis: nothing clipped, decades
+        page.wait_for_function("() => document.querySelector('[data-testid=chart-latency]').dataset.clipped "
+                               "=== '0'", timeout=5_000)
+        labels = latency.locator("text.axis").all_text_contents()
+        assert {"1.0 s", "10 s", "100 s"} <= set(labels), labels
+        assert points(page, "chart-latency") == 2 * len(metrics)
+        shot(page, folder, "log-scale")
+        page.locator("[data-testid=scale]").select_option("clip")
 
         # hover the newest point of the latency chart: the tooltip gives its time and both values
         newest = metrics[-1]

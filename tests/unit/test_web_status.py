@@ -3,7 +3,12 @@ micro-batch metrics, the lag and the input rate."""
 
 from __future__ import annotations
 
-from riverbed.web.platform_view import consume_rate, progress
+import time
+from pathlib import Path
+
+from riverbed.log import Record, TopicConfig, open_log
+from riverbed.store import open_store
+from riverbed.web.platform_view import consume_rate, pipeline_summary, progress
 
 NOW = 1_700_000_000_000
 
@@ -75,3 +80,18 @@ def test_a_recorded_error_after_the_last_batch_is_failed() -> None:
     p = status(rows, 10, state={"error": "CodeError: boom", "error_ms": NOW - 500})
     assert p["status"] == "failed" and p["detail"] == "CodeError: boom"
     assert status(rows, 10, state={"error": "old", "error_ms": NOW - 60_000})["status"] == "live"
+
+
+def test_before_spark_plans_a_batch_the_whole_input_is_waiting(tmp_path: Path) -> None:
+    """A stream whose checkpoint holds no offsets yet: its topics (from the catalogue) are all unread."""
+    home = tmp_path / "home"
+    (home / "checkpoints" / "clicks" / "stream").mkdir(parents=True)
+    store = open_store(home=home)
+    store.record_pipeline({"name": "clicks", "topics": ["clicks"], "outputs": [], "panels": []})
+    with open_log(home=home) as log:
+        log.create_topic("clicks", TopicConfig(partitions=2))
+        log.append("clicks", [Record(b"x", key=str(i).encode()) for i in range(2_500)])
+        s = pipeline_summary(store, log, home, "clicks", time.time_ns() // 1_000_000)
+    assert s["lag"]["total"] == 2_500 and len(s["lag"]["partitions"]) == 2
+    assert s["status"] == "starting"  # recorded just now, no micro-batch yet
+    assert "2,500 records waiting" in s["detail"]

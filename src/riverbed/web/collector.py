@@ -112,7 +112,8 @@ class Collector:
 
     def lag(self, name: str) -> dict[str, Any]:
         with self._lock:
-            return platform_view.lag(self.log, self.homes.home_for(name), name)
+            topics = (self.spec(name) or {}).get("topics")
+            return platform_view.lag(self.log, self.homes.home_for(name), name, topics)
 
     def metrics(self, name: str, limit: int = 120) -> list[dict[str, Any]]:
         return platform_view.metrics(self.homes.store_for(name), name, limit)

@@ -87,14 +87,17 @@ def committed_offsets(home: Path, pipeline: str) -> tuple[int | None, dict[str, 
     return None, {}
 
 
-def lag(log: Log, home: Path, pipeline: str) -> dict[str, Any]:
+def lag(log: Log, home: Path, pipeline: str, topics: list[str] | None = None) -> dict[str, Any]:
     """Records in the log the pipeline's stream has not committed yet, per topic and partition
-    (total None, with the reason, when the checkpoint cannot be read from here)."""
+    (total None, with the reason, when the checkpoint cannot be read from here). Before Spark has
+    planned a first micro-batch, `topics` (the pipeline's inputs) count as wholly unread."""
     try:
         batch, offsets = committed_offsets(home, pipeline)
     except locations.StorageError as e:
         return {"pipeline": pipeline, "committed_batch": None, "total": None, "partitions": [],
                 "unknown": str(e)}
+    if not offsets:
+        offsets = {t: {} for t in topics or []}
     rows, total = [], 0
     for topic, parts in sorted(offsets.items()):
         if not log.exists(topic):
@@ -205,10 +208,10 @@ def pipeline_summary(store: SqliteStore, log: Log, home: Path, name: str, now_ms
         has_checkpoint = locations.exists(checkpoint_dir(home, name))
     except locations.StorageError:  # remote, no Spark session here: lag unknown
         has_checkpoint = False
-    behind = lag(log, home, name) if has_checkpoint else None
+    spec = store.pipeline_spec(name)
+    behind = lag(log, home, name, (spec or {}).get("topics")) if has_checkpoint else None
     topics_read = {r["topic"] for r in (behind or {}).get("partitions", [])}
     append_rate = round(sum((rates or {}).get(t, 0.0) for t in topics_read), 1)
-    spec = store.pipeline_spec(name)
     prog = progress(rows, (behind or {}).get("total"), append_rate, now_ms, has_outputs=bool(outputs),
                     has_checkpoint=has_checkpoint, recorded_ms=spec and spec.get("updated_ms"), state=state)
     return {
