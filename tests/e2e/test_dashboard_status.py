@@ -96,6 +96,7 @@ def shot(page, folder: Path, name: str) -> None:
 
 
 def points(page, testid: str) -> int:
+    """How many points the chart `testid` drew."""
     return int(page.locator(f"[data-testid={testid}]").get_attribute("data-points") or 0)
 
 

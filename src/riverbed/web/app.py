@@ -165,6 +165,7 @@ def create_app(home: str | None = None, log: str | None = None, token: str | Non
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> Response:
+        """Swagger UI over /openapi.json, from the swagger-ui-bundle-v2 package's files."""
         if swagger_ui() is None:
             return error(503, "the API docs need the swagger-ui-bundle-v2 package",
                          "pip install swagger-ui-bundle-v2 (a riverbed dependency); /openapi.json has it all")
@@ -172,6 +173,7 @@ def create_app(home: str | None = None, log: str | None = None, token: str | Non
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
     async def docs_asset(name: str) -> Response:
+        """One of the Swagger UI files /docs loads (only those)."""
         folder = swagger_ui()
         if folder is None or name not in SWAGGER_FILES:
             return error(404, f"no file {name!r}")

@@ -57,7 +57,7 @@ function drawTopics(pf, from) {
       esc(t.partitions.map((p) => `p${p.partition}=${p.end.toLocaleString("en-US")}`).join(" ")),
       `<span data-testid="topic-records">${esc(fmt(t.records))}</span>`, esc(fmt(t.bytes)), esc(fmt(t.rate))]})));
   const rates = pf.rates || {};
-  line($("#rates"), {label: "append rates", legend: true, empty: "sampling…", since: from,
+  line($("#rates"), {label: "append rates", legend: true, empty: "sampling…", since: from, scale: ui.scale,
     series: Object.keys(rates).filter((k) => !k.endsWith(".dlq")).map((k) => ({name: k, points: rates[k]}))});
 }
 
