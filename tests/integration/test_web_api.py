@@ -160,6 +160,22 @@ def test_page_and_static_files(server) -> None:
     assert "http" not in httpx.get(server.url + "static/dashboard.js").text.replace("HTTP ", "")  # no CDN
 
 
+def test_api_docs_are_served_from_the_package(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    from riverbed.web import app as web_app
+
+    docs = httpx.get(server.url + "docs")
+    assert docs.status_code == 200 and "script-src 'self'" in docs.headers["content-security-policy"]
+    scripts = [line for line in docs.text.splitlines() if "<script" in line or "stylesheet" in line]
+    assert scripts and not any("//" in line for line in scripts), scripts  # all from this server
+    bundle = httpx.get(server.url + "docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text[:200_000]
+    assert httpx.get(server.url + "docs/assets/index.html").status_code == 404  # only what /docs loads
+    assert '<a href="/docs"' in httpx.get(server.url).text  # the nav links it
+    monkeypatch.setattr(web_app, "swagger_ui", lambda: None)  # without the package: says what to install
+    missing = httpx.get(server.url + "docs")
+    assert missing.status_code == 503 and "swagger-ui-bundle-v2" in missing.json()["error"]
+
+
 def panel(view: dict, output: str, kind: str | None = None) -> dict:
     """The one panel of `view` drawing `output` (as `kind`, when given)."""
     found = [p for p in view["panels"] if p["output"] == output and kind in (None, p["kind"])]
@@ -169,7 +185,7 @@ def panel(view: dict, output: str, kind: str | None = None) -> dict:
 
 def test_logwatch_panels(api: httpx.Client) -> None:
     p = api.get("/pipelines/logwatch/panels").json()
-    assert p["status"] in ("running", "idle") and p["records"] == 620 and p["dead_letters"] == 9
+    assert p["status"] in ("live", "idle") and p["records"] == 620 and p["dead_letters"] == 9
     assert p["recorded"] and p["source"]["module"] == "riverbed.apps.logwatch.pipeline"
     levels = panel(p, "level_counts")
     assert levels["kind"] == "timeseries" and not levels["generated"] and levels["styles"]["ERROR"]
@@ -303,7 +319,12 @@ def test_pipelines_metrics_and_lag(api: httpx.Client, home: Path) -> None:
     pls = {p["name"]: p for p in api.get("/pipelines").json()}
     assert pls["logwatch"]["records"] == 620 and pls["logwatch"]["dead_letters_parse"] == 7
     assert pls["logwatch"]["last_batch"]["batch_id"] >= 1 and pls["logwatch"]["lag"]["total"] == lag["total"]
-    assert pls["buzz"]["status"] in ("running", "idle")
+    assert pls["buzz"]["status"] in ("live", "idle")
+    assert pls["logwatch"]["detail"]
+    assert set(pls["logwatch"]["progress"]) == {"lag", "rate", "append_rate", "eta_s"}
+    time.sleep(2.2)  # the dashboard samples the lag every second
+    history = api.get("/pipelines/logwatch/lag").json()["history"]
+    assert history and history[-1][1] == lag["total"]
     m = api.get("/pipelines/logwatch/metrics").json()
     assert [x["batch_id"] for x in m] == [0, 1]
     assert [x["latency_p99_ms"] for x in m] == [900, 901] and [x["seconds"] for x in m] == [0.5, 1.5]

@@ -1,5 +1,7 @@
 """The dashboard's FastAPI app: the page, a JSON API under /api for every number it shows, and a
-live stream (Server-Sent Events) pushing a snapshot every second. OpenAPI at /openapi.json.
+live stream (Server-Sent Events) pushing a snapshot every second. OpenAPI at /openapi.json, and
+readable at /docs: Swagger UI from the swagger-ui-bundle-v2 package's files, served from here
+(nothing from a CDN; its start-up script is our own static file, so the page keeps a strict CSP).
 
     >>> from riverbed.web import create_app
     >>> app = create_app(home="/tmp/rb")                    # doctest: +SKIP
@@ -12,6 +14,7 @@ import json
 import math
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -26,6 +29,7 @@ from riverbed.web.auth import Guard
 from riverbed.web.collector import Collector
 
 STATIC = resources.files("riverbed.web") / "static"
+SWAGGER_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")  # what /docs loads
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -48,7 +52,17 @@ def clean(value: Any) -> Any:
     return value
 
 
+def swagger_ui() -> Path | None:
+    """The folder of Swagger UI's files shipped in the swagger-ui-bundle-v2 package, None without it."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    return Path(str(swagger_ui_path))
+
+
 def dumps(value: Any) -> str:
+    """Compact JSON with NaN and infinities as null."""
     return json.dumps(clean(value), separators=(",", ":"), default=str)
 
 
@@ -89,7 +103,7 @@ def create_app(home: str | None = None, log: str | None = None, token: str | Non
         "`Authorization: Bearer TOKEN` (the live stream also takes `?token=`).",
         default_response_class=SafeJSONResponse,
         lifespan=lifespan,
-        docs_url=None, redoc_url=None,  # the interactive docs load scripts from a CDN: not offline
+        docs_url=None, redoc_url=None,  # FastAPI's own /docs loads Swagger UI from a CDN: ours is below
     )
     app.state.collector = coll
 
@@ -148,6 +162,22 @@ def create_app(home: str | None = None, log: str | None = None, token: str | Non
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        """Swagger UI over /openapi.json, from the swagger-ui-bundle-v2 package's files."""
+        if swagger_ui() is None:
+            return error(503, "the API docs need the swagger-ui-bundle-v2 package",
+                         "pip install swagger-ui-bundle-v2 (a riverbed dependency); /openapi.json has it all")
+        return FileResponse(str(STATIC / "docs.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        """One of the Swagger UI files /docs loads (only those)."""
+        folder = swagger_ui()
+        if folder is None or name not in SWAGGER_FILES:
+            return error(404, f"no file {name!r}")
+        return FileResponse(str(folder / name), headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/", include_in_schema=False)
     async def index() -> Response:

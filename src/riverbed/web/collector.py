@@ -8,8 +8,11 @@ The log is used under one lock (not every backend's client is safe across thread
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,21 @@ log_ = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
+    """Wall-clock time in epoch ms."""
     return time.time_ns() // 1_000_000
+
+
+def spark_ui_url() -> str | None:
+    """The Spark UI's address: $RIVERBED_SPARK_UI when set, else the UI of a SparkContext running in
+    this process (`riverbed demo` serves the dashboard beside its stream); None when neither."""
+    if os.environ.get("RIVERBED_SPARK_UI"):
+        return os.environ["RIVERBED_SPARK_UI"]
+    context = sys.modules.get("pyspark.context")  # never import Spark here: `serve` starts no JVM
+    sc = getattr(getattr(context, "SparkContext", None), "_active_spark_context", None)
+    try:
+        return sc.uiWebUrl if sc is not None else None
+    except Exception:  # a context being stopped
+        return None
 
 
 class Collector:
@@ -36,6 +53,7 @@ class Collector:
         self._log: Log | None = None
         self._lock = threading.RLock()
         self.rates = platform_view.RateSampler()
+        self.lags: dict[str, deque[list[int]]] = {}  # pipeline -> [[time_ms, lag], ...], sampled
         self._snapshot: dict[str, Any] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,14 +100,20 @@ class Collector:
     def pipeline(self, name: str) -> dict[str, Any]:
         with self._lock:
             return platform_view.pipeline_summary(self.homes.store_for(name), self.log,
-                                                  self.homes.home_for(name), name, now_ms())
+                                                  self.homes.home_for(name), name, now_ms(),
+                                                  self.rates.current())
+
+    def lag_history(self, name: str) -> list[list[int]]:
+        """[[time_ms, records behind], ...] for the pipeline, sampled every second while this runs."""
+        return list(self.lags.get(name, ()))
 
     def pipelines(self) -> list[dict[str, Any]]:
         return [self.pipeline(n) for n in self.pipeline_names()]
 
     def lag(self, name: str) -> dict[str, Any]:
         with self._lock:
-            return platform_view.lag(self.log, self.homes.home_for(name), name)
+            topics = (self.spec(name) or {}).get("topics")
+            return platform_view.lag(self.log, self.homes.home_for(name), name, topics)
 
     def metrics(self, name: str, limit: int = 120) -> list[dict[str, Any]]:
         return platform_view.metrics(self.homes.store_for(name), name, limit)
@@ -102,9 +126,12 @@ class Collector:
         """The pipeline's catalogue entry: the serving version's, else the home's (None if never run)."""
         return self.homes.store_for(name).pipeline_spec(name) or self.store.pipeline_spec(name)
 
-    def view(self, name: str, **options: Any) -> dict[str, Any]:
-        """The pipeline's panels with their figures (`panels_view.view`)."""
-        return panels_view.view(self.homes.store_for(name), name, self.spec(name), now_ms(), **options)
+    def view(self, name: str, summary: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        """The pipeline's panels with their figures (`panels_view.view`), its status from `summary`
+        (the pipeline's `pipeline()`, read when not given)."""
+        v = panels_view.view(self.homes.store_for(name), name, self.spec(name), now_ms(), **options)
+        summary = summary or self.pipeline(name)
+        return {**v, **{k: summary[k] for k in ("status", "detail", "progress")}}
 
     def versions(self, name: str) -> dict[str, Any]:
         """{"available": bool, "versions": [...]}, the reason they are not available, or a note
@@ -122,14 +149,20 @@ class Collector:
             return self._snapshot
         pipelines = self.pipelines()
         shown = {p["name"]: self._safe(self.versions, p["name"]) for p in pipelines}
+        t = now_ms()
+        for p in pipelines:
+            if fresh and p["lag"] and p["lag"].get("total") is not None:
+                self.lags.setdefault(p["name"], deque(maxlen=3600)).append([t, p["lag"]["total"]])
         return {
-            "time_ms": now_ms(),
-            "views": {p["name"]: self._safe(self.view, p["name"]) for p in pipelines},
+            "time_ms": t,
+            "spark_ui": spark_ui_url(),
+            "views": {p["name"]: self._safe(self.view, p["name"], p) for p in pipelines},
             "platform": {
                 "topics": self.topics(),
                 "rates": self.rates.series(),
                 "pipelines": pipelines,
-                "metrics": {p["name"]: self.metrics(p["name"], 120)
+                "lags": {p["name"]: self.lag_history(p["name"]) for p in pipelines},
+                "metrics": {p["name"]: self.metrics(p["name"], 600)
                             for p in pipelines if p["status"] != "not running"},
                 "versions": shown,
                 "dead_letters": self.dead_letters(),

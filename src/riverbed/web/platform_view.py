@@ -20,7 +20,11 @@ from riverbed.log import Log
 from riverbed.pipeline import locations
 from riverbed.store import SqliteStore
 
-RUNNING_WITHIN_MS = 30_000  # a pipeline whose last micro-batch is older than this is "idle"
+QUIET_MS = 30_000  # no micro-batch this long (or 3x the slowest recent one): stalled, or idle if caught up
+STARTING_WITHIN_MS = 300_000  # a stream recorded this recently with no micro-batch yet is "starting"
+CATCHUP_RECORDS = 1_000  # behind by more than this many records, and
+CATCHUP_SECONDS = 10.0  # by more than this many seconds of input: "catching up"
+STATUSES = ("not running", "starting", "catching up", "live", "stalled", "idle", "failed")
 
 
 def topics(log: Log, rates: dict[str, float] | None = None) -> list[dict[str, Any]]:
@@ -83,14 +87,17 @@ def committed_offsets(home: Path, pipeline: str) -> tuple[int | None, dict[str, 
     return None, {}
 
 
-def lag(log: Log, home: Path, pipeline: str) -> dict[str, Any]:
+def lag(log: Log, home: Path, pipeline: str, topics: list[str] | None = None) -> dict[str, Any]:
     """Records in the log the pipeline's stream has not committed yet, per topic and partition
-    (total None, with the reason, when the checkpoint cannot be read from here)."""
+    (total None, with the reason, when the checkpoint cannot be read from here). Before Spark has
+    planned a first micro-batch, `topics` (the pipeline's inputs) count as wholly unread."""
     try:
         batch, offsets = committed_offsets(home, pipeline)
     except locations.StorageError as e:
         return {"pipeline": pipeline, "committed_batch": None, "total": None, "partitions": [],
                 "unknown": str(e)}
+    if not offsets:
+        offsets = {t: {} for t in topics or []}
     rows, total = [], 0
     for topic, parts in sorted(offsets.items()):
         if not log.exists(topic):
@@ -133,29 +140,89 @@ def metrics(store: SqliteStore, pipeline: str, limit: int = 120) -> list[dict[st
     return out[-limit:]
 
 
-def pipeline_summary(store: SqliteStore, log: Log, home: Path, name: str, now_ms: int) -> dict[str, Any]:
-    """One pipeline's status, totals, last micro-batch and lag."""
+def consume_rate(rows: list[dict[str, Any]]) -> float | None:
+    """Records/s the stream consumed over its recent micro-batches (those of the last 5 minutes, at
+    most 10): records after the first over the time they span; one batch alone: its own rate."""
+    if not rows:
+        return None
+    recent = [r for r in rows[-10:] if rows[-1]["at_ms"] - r["at_ms"] <= 300_000]
+    span_s = (recent[-1]["at_ms"] - recent[0]["at_ms"]) / 1000
+    if len(recent) > 1 and span_s > 0:
+        return round(sum(r.get("records", 0) for r in recent[1:]) / span_s, 1)
+    seconds = recent[-1].get("seconds") or 0
+    return round(recent[-1].get("records", 0) / seconds, 1) if seconds else None
+
+
+def _ago(ms: int) -> str:
+    """A duration in words, as the page shows them: "45 s", "8.3 min", "2.5 h"."""
+    s = ms / 1000
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
+
+
+def progress(rows: list[dict[str, Any]], lag_total: int | None, append_rate: float, now_ms: int, *,
+             has_outputs: bool, has_checkpoint: bool, recorded_ms: int | None,
+             state: dict[str, Any]) -> dict[str, Any]:
+    """What the pipeline is doing, from its micro-batch metrics, its lag and its topics' append rate:
+    status (one of STATUSES), a one-line detail, and the figures behind it (rate, eta_s)."""
+    last = rows[-1] if rows else None
+    rate = consume_rate(rows)
+    out: dict[str, Any] = {"lag": lag_total, "rate": rate, "append_rate": append_rate, "eta_s": None}
+    error_ms = state.get("error_ms")
+    if state.get("error") and (last is None or (error_ms or 0) >= last["at_ms"]):
+        return {**out, "status": "failed", "detail": str(state["error"])[:300]}
+    waiting = f"{lag_total:,} records waiting" if lag_total else "nothing waiting"
+    if last is None:
+        if not has_outputs and not has_checkpoint:
+            return {**out, "status": "not running", "detail": "no outputs, no micro-batch yet"}
+        if not has_checkpoint:
+            return {**out, "status": "idle", "detail": "ran in batch: no micro-batches"}
+        if recorded_ms is not None and now_ms - recorded_ms <= STARTING_WITHIN_MS:
+            return {**out, "status": "starting", "detail": f"first micro-batch running; {waiting}"}
+        return {**out, "status": "stalled", "detail": f"no micro-batch since it started; {waiting}"}
+    age = now_ms - last["at_ms"]
+    slowest = max((r.get("seconds") or 0) for r in rows[-10:]) * 1000
+    if age > max(QUIET_MS, 3 * slowest):
+        restarted = recorded_ms is not None and recorded_ms > last["at_ms"]
+        if restarted and has_checkpoint and now_ms - recorded_ms <= STARTING_WITHIN_MS:
+            return {**out, "status": "starting", "detail": f"restarted, first micro-batch running; {waiting}"}
+        if lag_total:
+            return {**out, "status": "stalled", "detail": f"{waiting}, no micro-batch for {_ago(age)}"}
+        return {**out, "status": "idle", "detail": f"caught up; no new data for {_ago(age)}"}
+    if lag_total and lag_total > CATCHUP_RECORDS and lag_total > append_rate * CATCHUP_SECONDS:
+        gain = (rate or 0) - append_rate
+        eta = round(lag_total / gain) if gain > 0 else None
+        detail = f"{lag_total:,} behind at {rate or 0:,.0f} records/s, " + (
+            f"ETA {_ago(eta * 1000)}" if eta is not None else "not gaining on the input")
+        return {**out, "status": "catching up", "eta_s": eta, "detail": detail}
+    return {**out, "status": "live", "detail": f"last micro-batch {_ago(age)} ago; {waiting}"}
+
+
+def pipeline_summary(store: SqliteStore, log: Log, home: Path, name: str, now_ms: int,
+                     rates: dict[str, float] | None = None) -> dict[str, Any]:
+    """One pipeline's status (see `progress`), totals, last micro-batch and lag; `rates`: records/s
+    appended per topic now."""
     outputs = store.outputs(name)
-    last = store.metrics(name, limit=1)
+    rows = store.metrics(name, limit=10)
     state = store.state(name)
     try:
         has_checkpoint = locations.exists(checkpoint_dir(home, name))
     except locations.StorageError:  # remote, no Spark session here: lag unknown
         has_checkpoint = False
-    if not outputs and not last and not has_checkpoint:
-        status = "not running"
-    elif last and now_ms - last[-1]["at_ms"] <= RUNNING_WITHIN_MS:
-        status = "running"
-    else:
-        status = "idle"
+    spec = store.pipeline_spec(name)
+    behind = lag(log, home, name, (spec or {}).get("topics")) if has_checkpoint else None
+    topics_read = {r["topic"] for r in (behind or {}).get("partitions", [])}
+    append_rate = round(sum((rates or {}).get(t, 0.0) for t in topics_read), 1)
+    prog = progress(rows, (behind or {}).get("total"), append_rate, now_ms, has_outputs=bool(outputs),
+                    has_checkpoint=has_checkpoint, recorded_ms=spec and spec.get("updated_ms"), state=state)
     return {
-        "name": name, "status": status, "outputs": outputs,
+        "name": name, "status": prog.pop("status"), "detail": prog.pop("detail"), "progress": prog,
+        "outputs": outputs,
         "records": state.get("records", 0),
         "dead_letters_parse": state.get("dead_letters_parse", 0),
         "dead_letters_late": state.get("dead_letters_late", 0),
         "max_event_time_ms": state.get("max_event_time_ms"),
-        "last_batch": last[-1] if last else None,
-        "lag": lag(log, home, name) if has_checkpoint else None,
+        "last_batch": rows[-1] if rows else None,
+        "lag": behind,
     }
 
 

@@ -13,7 +13,7 @@ from riverbed.errors import InvalidArgument, RiverbedError
 from riverbed.log import mask_url
 from riverbed.timeutil import parse_time_ms
 from riverbed.web import versions
-from riverbed.web.collector import Collector
+from riverbed.web.collector import Collector, spark_ui_url
 
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$"
 Name = Annotated[str, Path(pattern=NAME, max_length=200)]
@@ -42,7 +42,7 @@ def add_routes(api: APIRouter, c: Collector) -> None:
         from riverbed import __version__
 
         return {"ok": True, "version": __version__, "home": str(c.home), "log": mask_url(c.log.url),
-                "versions_available": versions.available()}
+                "versions_available": versions.available(), "spark_ui": spark_ui_url()}
 
     @api.get("/snapshot", tags=["live"])
     def snapshot() -> dict[str, Any]:
@@ -104,7 +104,9 @@ def add_routes(api: APIRouter, c: Collector) -> None:
 
     @api.get("/pipelines", tags=["platform"])
     def pipelines() -> list[dict[str, Any]]:
-        """Every pipeline: status, records, dead letters, last micro-batch, consumer lag."""
+        """Every pipeline: status (not running, starting, catching up, live, stalled, idle, failed) with
+        a one-line `detail` and its `progress` (lag, rate, append_rate, eta_s), records, dead letters,
+        last micro-batch, consumer lag."""
         return c.pipelines()
 
     @api.get("/pipelines/{name}", tags=["platform"])
@@ -120,8 +122,9 @@ def add_routes(api: APIRouter, c: Collector) -> None:
 
     @api.get("/pipelines/{name}/lag", tags=["platform"])
     def lag(name: Name) -> dict[str, Any]:
-        """Records appended to the pipeline's topics that its stream has not committed, per partition."""
-        return c.lag(known_pipeline(name))
+        """Records appended to the pipeline's topics that its stream has not committed, per partition,
+        and `history`: [[time_ms, total], ...] sampled every second while the dashboard runs."""
+        return {**c.lag(known_pipeline(name)), "history": c.lag_history(name)}
 
     @api.get("/pipelines/{name}/versions", tags=["versions"])
     def pipeline_versions(name: Name) -> dict[str, Any]:

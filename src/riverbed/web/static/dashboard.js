@@ -3,7 +3,7 @@
  * chosen `select` value, switch and rollback. No libraries. */
 "use strict";
 
-const {esc, fmt, clock, line, bars, empty} = RB;
+const {esc, fmt, dur, clock, datetime, line} = RB;
 const $ = (sel) => document.querySelector(sel);
 
 // The token (when the server wants one) arrives once in the URL (#token=... or ?token=...), is kept
@@ -17,8 +17,14 @@ const TOKEN = (() => {
   return sessionStorage.getItem("riverbed-token");
 })();
 
+const RANGES = {"5m": 300000, "1h": 3600000, "all": 0};  // the platform charts' time range
 const ui = {pipeline: null, last: null, select: {}, topN: {}, sort: {}, seen: {},
+            range: RANGES[localStorage.getItem("riverbed-range")] != null ? localStorage.getItem("riverbed-range") : "5m",
+            scale: localStorage.getItem("riverbed-scale") || "clip",
             redraw: () => { if (ui.last) draw(ui.last); }};
+
+/** The oldest time the platform charts show (the range picker), from the snapshot's time. */
+const since = (snap) => (RANGES[ui.range] ? snap.time_ms - RANGES[ui.range] : -Infinity);
 
 async function api(path, init) {
   init = init || {};
@@ -43,7 +49,7 @@ function table(el, head, rows) {
 
 /* -- platform -------------------------------------------------------------------------------- */
 
-function drawTopics(pf) {
+function drawTopics(pf, from) {
   const topics = pf.topics || [];
   table($("#topics"), ["topic", "partitions", "end offsets", "records", "bytes", "records/s"], topics.map((t) => ({
     attrs: ` data-testid="topic-${esc(t.name)}"`,
@@ -51,18 +57,19 @@ function drawTopics(pf) {
       esc(t.partitions.map((p) => `p${p.partition}=${p.end.toLocaleString("en-US")}`).join(" ")),
       `<span data-testid="topic-records">${esc(fmt(t.records))}</span>`, esc(fmt(t.bytes)), esc(fmt(t.rate))]})));
   const rates = pf.rates || {};
-  line($("#rates"), {label: "append rates", legend: true, empty: "sampling…",
+  line($("#rates"), {label: "append rates", legend: true, empty: "sampling…", since: from, scale: ui.scale,
     series: Object.keys(rates).filter((k) => !k.endsWith(".dlq")).map((k) => ({name: k, points: rates[k]}))});
 }
 
-function drawPipelines(pf) {
+function drawPipelines(pf, from) {
   const pls = pf.pipelines || [];
   table($("#pipelines"), ["pipeline", "status", "records", "last micro-batch", "lag", "dead letters (parse / late)"],
     pls.map((p) => {
       const b = p.last_batch;
       return {attrs: ` data-testid="pipeline-${esc(p.name)}"`, cells: [esc(p.name),
-        `<span class="badge ${esc(p.status.replace(/\s+/g, "-"))}">${esc(p.status)}</span>`, esc(fmt(p.records)),
-        b ? esc(`#${b.batch_id}: ${fmt(b.records)} rec in ${fmt(b.seconds)} s at ${clock(b.at_ms)}`) : "–",
+        `<span class="badge ${esc(p.status.replace(/\s+/g, "-"))}">${esc(p.status)}</span>` +
+        `<br><small class="muted" data-testid="detail">${esc(p.detail || "")}</small>`, esc(fmt(p.records)),
+        b ? esc(`#${b.batch_id}: ${fmt(b.records)} rec in ${dur(b.seconds * 1000)} at ${clock(b.at_ms)}`) : "–",
         `<span data-testid="lag">${p.lag ? esc(fmt(p.lag.total)) : "–"}</span>`,
         esc(`${fmt(p.dead_letters_parse)} / ${fmt(p.dead_letters_late)}`)]};
     }));
@@ -76,11 +83,17 @@ function drawPipelines(pf) {
   if (ui.pipeline) pick.value = ui.pipeline;
   const ms = ((pf.metrics || {})[ui.pipeline] || []);
   const s = (col, name, color) => ({name, color, points: ms.map((m) => [m.at_ms, m[col]])});
-  line($("#pl-rates"), {label: "rates", legend: true, empty: "no micro-batches yet",
+  const common = {empty: "no micro-batches yet", since: from, scale: ui.scale};
+  line($("#pl-rates"), {...common, label: "rates", legend: true,
     series: [s("input_rate", "input", "#2563eb"), s("processing_rate", "processing", "#16a34a")]});
-  line($("#pl-durations"), {label: "durations", empty: "no micro-batches yet", series: [s("seconds", "seconds", "#7c3aed")]});
-  line($("#pl-latency"), {label: "latency", legend: true, empty: "no micro-batches yet",
+  line($("#pl-durations"), {...common, label: "durations", unit: "s", series: [s("seconds", "duration", "#7c3aed")]});
+  line($("#pl-latency"), {...common, label: "latency", unit: "ms", legend: true,
     series: [s("latency_p50_ms", "p50", "#2563eb"), s("latency_p99_ms", "p99", "#dc2626")]});
+  line($("#pl-lag"), {...common, label: "lag", empty: "no lag sampled yet",
+    series: [{name: "records behind", color: "#d97706", points: (pf.lags || {})[ui.pipeline] || []}]});
+  line($("#pl-watermark"), {...common, label: "watermark delay", unit: "ms", empty: "no watermark yet",
+    series: [{name: "behind the batch's time", color: "#0891b2",
+      points: ms.map((m) => [m.at_ms, m.watermark_ms ? m.at_ms - m.watermark_ms : null])}]});
 }
 
 function drawVersions(pf) {
@@ -99,7 +112,7 @@ function drawVersions(pf) {
     const canRollback = v.versions.some((x) => x.status === "previous" || (x.status === "serving" && x.version !== "v1"));
     const rows = v.versions.map((x) => `<tr data-testid="version-${esc(name)}-${esc(x.version)}"><td>${esc(x.version)}</td>` +
       `<td><span class="badge ${esc(x.status)}">${esc(x.status)}</span></td><td>${esc(fmt(x.lag))}</td>` +
-      `<td>${x.created_ms ? esc(new Date(x.created_ms).toISOString().replace("T", " ").slice(0, 19)) : "–"}</td><td>` +
+      `<td>${x.created_ms ? esc(datetime(x.created_ms)) : "–"}</td><td>` +
       (x.status === "serving" ? "" : `<button data-act="switch" data-pipeline="${esc(name)}" data-version="${esc(x.version)}"` +
         `${x.status === "catching-up" ? ' disabled title="still catching up"' : ""}>switch to ${esc(x.version)}</button>`) +
       "</td></tr>").join("");
@@ -130,12 +143,15 @@ async function draw(snap) {
     }
   }
   RBViews.draw($("#apps"), views, ui);
-  const pf = snap.platform || {};
-  drawTopics(pf);
-  drawPipelines(pf);
+  const pf = snap.platform || {}, from = since(snap);
+  drawTopics(pf, from);
+  drawPipelines(pf, from);
   drawVersions(pf);
   drawDeadLetters(pf);
-  setText("#updated", "updated " + clock(snap.time_ms) + " UTC");
+  const spark = $("#spark-ui");
+  spark.hidden = !snap.spark_ui;
+  if (snap.spark_ui && spark.getAttribute("href") !== snap.spark_ui) spark.setAttribute("href", snap.spark_ui);
+  setText("#updated", "updated " + clock(snap.time_ms) + " " + RB.zoneName());
 }
 
 function connect() {
@@ -177,7 +193,20 @@ document.addEventListener("DOMContentLoaded", () => {
     const b = e.target.closest("button[data-act]");
     if (b) act(b);
   });
-  $("#pipeline-pick").addEventListener("change", (e) => { ui.pipeline = e.target.value; if (ui.last) draw(ui.last); });
+  $("#pipeline-pick").addEventListener("change", (e) => { ui.pipeline = e.target.value; ui.redraw(); });
+  const remember = (sel, key) => {  // a picker whose choice is kept in ui and localStorage
+    $(sel).value = ui[key];
+    $(sel).addEventListener("change", (e) => {
+      ui[key] = e.target.value; localStorage.setItem("riverbed-" + key, ui[key]); ui.redraw();
+    });
+  };
+  remember("#range", "range");
+  remember("#scale", "scale");
+  const tz = $("#tz");
+  tz.textContent = RB.zoneName();
+  tz.addEventListener("click", () => {
+    RB.setZone(RB.zoneName() === "UTC" ? "local" : "utc"); tz.textContent = RB.zoneName(); ui.redraw();
+  });
   window.addEventListener("resize", () => { if (ui.last) draw(ui.last); });
   connect();
 });

@@ -25,7 +25,7 @@ const RBViews = (() => {
 
   function cell(v, isTime) {
     if (v == null) return "–";
-    if (isTime && typeof v === "number") return esc(new Date(v).toISOString().replace("T", " ").slice(0, 19));
+    if (isTime && typeof v === "number") return esc(RB.datetime(v));
     if (typeof v === "number") return esc(fmt(v));
     const s = String(v);
     return esc(s.length > 160 ? s.slice(0, 157) + "…" : s);
@@ -43,7 +43,7 @@ const RBViews = (() => {
     el.innerHTML = `<header><h3>${esc(name)} <small class="desc"></small></h3>` +
       `<select class="pick" aria-label="choose" hidden></select>` +
       `<span class="badge" data-testid="status-${esc(slug(name))}">…</span></header>` +
-      `<p class="source"></p><p class="hint" hidden></p><p class="msg bad invalid" hidden></p><div class="body">` +
+      `<p class="status-detail muted" data-testid="status-detail-${esc(slug(name))}"></p><p class="source"></p><p class="hint" hidden></p><p class="msg bad invalid" hidden></p><div class="body">` +
       `<div class="tiles"><div class="tile"><b data-testid="records-${esc(slug(name))}">–</b><span>records processed</span></div>` +
       `<div class="tile"><b data-testid="dlq-${esc(slug(name))}">–</b><span>dead letters</span></div>` +
       `<div class="tile"><b data-testid="outputs-${esc(slug(name))}">–</b><span>outputs</span></div></div>` +
@@ -57,6 +57,9 @@ const RBViews = (() => {
     const badge = el.querySelector(".badge"), hint = el.querySelector(".hint");
     if (badge.textContent !== status) badge.textContent = status;
     badge.className = "badge " + status.replace(/\s+/g, "-");
+    badge.title = v.detail || "";
+    const detail = el.querySelector(".status-detail");
+    if (detail.textContent !== (v.detail || "")) detail.textContent = v.detail || "";
     el.querySelector(".desc").textContent = v.description || "";
     const src = v.source || {};
     el.querySelector(".source").textContent = src.file || src.module ? `defined in ${src.file || src.module}` : "";
