@@ -1,7 +1,7 @@
 """`riverbed new NAME`: a small app project that runs and passes its own test out of the box.
 
     NAME/app.py            the pipeline: "user,amount" lines -> total and count per user per minute
-    NAME/tests/test_app.py its test, with riverbed.testing.run_pipeline (stream and batch agree)
+    NAME/tests/test_app.py its test, with riverbed.testing (stream and batch agree)
     NAME/data/payments.csv sample input
     NAME/pyproject.toml    [tool.riverbed.apps] NAME = "app.py", so `riverbed run NAME` works there
     NAME/README.md         the commands, from producing the sample to the dashboard
@@ -49,25 +49,16 @@ pipeline = Pipeline(
 '''
 
 TEST = '''\
-"""The pipeline over the sample data, as a stream (micro-batches of 2 records) and as a batch."""
+"""The pipeline over the sample data: as a stream (micro-batches of 2 records) and as a batch over
+the same log, with the same rows both ways. `riverbed_spark` is riverbed's pytest fixture: one
+SparkSession for the whole test run."""
 
 from pathlib import Path
 
-import pytest
-
-from riverbed.testing import run_pipeline
+from riverbed.testing import assert_stream_equals_batch
 
 APP = Path(__file__).parents[1] / "app.py"
 LINES = (Path(__file__).parents[1] / "data" / "payments.csv").read_text().splitlines()
-
-
-@pytest.fixture(scope="session")
-def spark():
-    from riverbed.spark import get_spark
-
-    session = get_spark("local[2]", conf={{"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}})
-    yield session
-    session.stop()
 
 
 def per_user(rows):
@@ -79,13 +70,10 @@ def per_user(rows):
     return out
 
 
-def test_totals_per_user_stream_and_batch(spark):
-    stream = run_pipeline(APP, LINES, mode="stream", batch_size=2, spark=spark)
-    batch = run_pipeline(APP, LINES, mode="batch", spark=spark)
-    expected = {{"alice": (12.5, 2), "bob": (7.25, 2), "carol": (1.0, 1)}}
-    assert per_user(stream.rows("totals")) == expected
-    assert per_user(batch.rows("totals")) == expected
-    assert sorted(d["value"] for d in stream.dead_letters) == ["bob,not-a-number", "just one field"]
+def test_totals_per_user_stream_and_batch(riverbed_spark):
+    result = assert_stream_equals_batch(APP, LINES, batch_size=2, spark=riverbed_spark)
+    assert per_user(result.rows("totals")) == {{"alice": (12.5, 2), "bob": (7.25, 2), "carol": (1.0, 1)}}
+    assert sorted(d["value"] for d in result.dead_letters) == ["bob,not-a-number", "just one field"]
 '''
 
 DATA = "alice,10.5\nbob,3\nalice,2\njust one field\nbob,4.25\nbob,not-a-number\ncarol,1\n"

@@ -7,7 +7,8 @@ real Kafka-protocol broker for test sessions, and reading a topic back whole.
 """
 
 from riverbed.testing.broker import BrokerError, TansuBroker
-from riverbed.testing.pipelines import PipelineResult, run_pipeline
+from riverbed.testing.pipelines import PipelineResult, assert_stream_equals_batch, run_pipeline
 from riverbed.testing.records import read_topic
 
-__all__ = ["BrokerError", "PipelineResult", "TansuBroker", "read_topic", "run_pipeline"]
+__all__ = ["BrokerError", "PipelineResult", "TansuBroker", "assert_stream_equals_batch", "read_topic",
+           "run_pipeline"]

@@ -19,7 +19,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -72,9 +73,34 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run `pipeline` (a Pipeline or an app reference such as "app.py") over `records` (strings,
     bytes, or dicts sent as JSON) and return its outputs and dead letters."""
+    with _log_of(pipeline, records, options) as (p, home, log_url):
+        return _run(p, home, log_url, mode, batch_size, spark)
+
+
+def assert_stream_equals_batch(pipeline: str | os.PathLike[str] | Pipeline, records: Iterable[Recordish], *,
+                               batch_size: int = 2, spark: SparkSession | None = None,
+                               options: Mapping[str, object] | None = None) -> PipelineResult:
+    """Run `pipeline` over the same log of `records` as a stream of `batch_size`-record micro-batches
+    and as a batch, and fail unless every store output holds the same rows both ways; returns the
+    stream's result."""
+    with _log_of(pipeline, records, options) as (p, home, log_url):
+        stream = _run(p, home, log_url, "stream", batch_size, spark)
+        batch = _run(p, home, log_url, "batch", None, spark, version="batch-check")
+    for name in sorted(set(stream.outputs) | set(batch.outputs)):
+        only = "stream" if name not in batch.outputs else "batch" if name not in stream.outputs else None
+        assert only is None, f"output {name}: only the {only} wrote it"
+        assert stream.rows(name) == batch.rows(name), (
+            f"output {name}: the stream's rows differ from the batch's\nstream: {stream.rows(name)}\n"
+            f"batch:  {batch.rows(name)}")
+    return stream
+
+
+@contextmanager
+def _log_of(pipeline: str | os.PathLike[str] | Pipeline, records: Iterable[Recordish],
+            options: Mapping[str, object] | None) -> Iterator[tuple[Pipeline, Path, str]]:
+    """The pipeline, and a temporary home whose embedded log holds `records` in its first topic."""
     from riverbed.log import TopicConfig, open_log
     from riverbed.pipeline.registry import get_pipeline
-    from riverbed.pipeline.runner import Runner
 
     p = get_pipeline(pipeline, **dict(options or {}))
     values = [_value(r) for r in records]
@@ -86,22 +112,28 @@ def run_pipeline(
                 log.create_topic(t, TopicConfig(partitions=1))
             if values:
                 log.append_values(p.topics[0], values)
-        runner = Runner(p, log=log_url, home=home, spark=spark)
-        result = PipelineResult()
-        if mode == "batch":
-            res = runner.batch(source="log")
-            result.records = res.records
-        else:
-            handle = runner.stream(trigger_ms=0, available_now=True, max_records_per_trigger=batch_size)
-            result.records = sum(s.records for s in handle.history)
-            result.micro_batches = len(handle.history)
-        for o in p.outputs:
-            if o.sink == "store" and runner.store.has_table(o.name):
-                result.outputs[o.name] = runner.store.rows(o.name)
-        result.dead_letters = _dead_letters(log_url, p.dlq_topics)
-        return result
+        yield p, home, log_url
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(p: Pipeline, home: Path, log_url: str, mode: str, batch_size: int | None,
+         spark: SparkSession | None, version: str | None = None) -> PipelineResult:
+    from riverbed.pipeline.runner import Runner
+
+    runner = Runner(p, log=log_url, home=home, spark=spark, version=version)
+    result = PipelineResult()
+    if mode == "batch":
+        result.records = runner.batch(source="log").records
+    else:
+        handle = runner.stream(trigger_ms=0, available_now=True, max_records_per_trigger=batch_size)
+        result.records = sum(s.records for s in handle.history)
+        result.micro_batches = len(handle.history)
+    for o in p.outputs:
+        if o.sink == "store" and runner.store.has_table(o.name):
+            result.outputs[o.name] = runner.store.rows(o.name)
+    result.dead_letters = _dead_letters(log_url, p.dlq_topics)
+    return result
 
 
 def _dead_letters(log_url: str, topics: list[str]) -> list[dict[str, Any]]:
