@@ -84,13 +84,14 @@ def test_demo_dashboard_live_in_chromium(browser, tmp_path: Path) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
-        page.wait_for_function("() => document.querySelector('#conn').textContent === 'live'", timeout=15_000)
+        page.wait_for_function("() => document.querySelector('#conn')?.textContent === 'live'",
+                               timeout=15_000)
         # the page lists the pipelines in the catalogue: the demo runs logwatch only
         page.locator("[data-testid=view-logwatch]").wait_for(timeout=60_000)
         shown = page.locator("article[data-pipeline]").evaluate_all("els => els.map(e => e.dataset.pipeline)")
         assert shown == ["logwatch"]
         # while Spark works through the history the badge says so: never "idle" or "stalled"
-        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]').textContent "
+        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]')?.textContent "
                                "!== 'not running'", timeout=60_000)
         early = text(page, "status-logwatch")
         assert early in ("starting", "catching up", "live"), (early, text(page, "status-detail-logwatch"))
@@ -111,8 +112,8 @@ def test_demo_dashboard_live_in_chromium(browser, tmp_path: Path) -> None:
         records = text(page, "records-logwatch")
         logs_end = page.locator("[data-testid=topic-logs] td").nth(2).inner_text()
         page.wait_for_function(
-            "([r, e]) => document.querySelector('[data-testid=records-logwatch]').textContent !== r && "
-            "document.querySelector('[data-testid=topic-logs] td:nth-child(3)').textContent !== e",
+            "([r, e]) => document.querySelector('[data-testid=records-logwatch]')?.textContent !== r && "
+            "document.querySelector('[data-testid=topic-logs] td:nth-child(3)')?.textContent !== e",
             arg=[records, logs_end], timeout=30_000,
         )
         assert text(page, "records-logwatch") not in ("0", "–")
@@ -155,7 +156,7 @@ def test_switch_and_rollback_from_the_page(browser, tmp_path: Path) -> None:
         v2.locator("button", has_text="switch to v2").click()
         page.locator("[data-testid=versions-message]", has_text="now serving v2").wait_for(timeout=10_000)
         v2.locator("text=serving").wait_for(timeout=10_000)
-        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]').textContent "
+        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]')?.textContent "
                                "!== 'not running'", timeout=10_000)  # the page now reads v2's outputs
         wait_points(page, LEVELS, 10_000, ".chart")
         page.screenshot(path=str(tmp_path / "switched.png"), full_page=True)
@@ -213,14 +214,14 @@ def test_a_users_pipeline_on_the_page(browser, spark, tmp_path: Path) -> None:
         assert "alice total 8.50" in box.locator(".totals").inner_text()
         box.locator("select.topn").select_option("3")  # the top 3 series: carol, alice totals, alice sales
         page.wait_for_function(
-            f"() => document.querySelector('[data-testid={series}] .chart').dataset.points === '5'",
+            f"() => document.querySelector('[data-testid={series}] .chart')?.dataset.points === '5'",
             timeout=5_000)
         # the generated table: sortable, the totals per user
         table = page.locator("[data-testid=panel-sales-sales_per_user-table] table")
         assert table.locator("tbody tr").all_inner_texts() == ["alice\t8.50", "bob\t3", "carol\t10"]
         table.locator("th", has_text="total").click()  # sorted by total, largest first
         page.wait_for_function("() => document.querySelector('[data-testid=panel-sales-sales_per_user-table] "
-                               "tbody tr td').textContent === 'carol'", timeout=5_000)
+                               "tbody tr td')?.textContent === 'carol'", timeout=5_000)
         assert table.locator("tbody tr").all_inner_texts() == ["carol\t10", "alice\t8.50", "bob\t3"]
         # riverbed.kappa lists a user's pipeline's versions from its catalogue entry, without its code
         page.locator("[data-testid=version-sales-v1]", has_text="serving").wait_for(timeout=10_000)

@@ -116,7 +116,7 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
 
         # catching up: 50,000 records behind, consuming 100 records/s (2,000 every 20 s), nothing appended
         badge = page.locator("[data-testid=status-logwatch]")
-        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]').textContent "
+        page.wait_for_function("() => document.querySelector('[data-testid=status-logwatch]')?.textContent "
                                "=== 'catching up'", timeout=15_000)
         pl = api.get("/pipelines/logwatch").json()
         assert pl["status"] == "catching up" and pl["lag"]["total"] == END - COMMITTED
@@ -135,13 +135,13 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
         assert len(metrics) == 1 + OLDER + STEADY
         page.locator("#platform").scroll_into_view_if_needed()
         page.wait_for_function("() => Number(document.querySelector('[data-testid=chart-durations]')"
-                               ".dataset.points) > 0", timeout=10_000)
+                               "?.dataset.points) > 0", timeout=10_000)
         assert page.locator("[data-testid=range]").input_value() == "5m"
         assert points(page, "chart-durations") == STEADY
         assert points(page, "chart-latency") == 2 * STEADY  # p50 and p99
         page.locator("[data-testid=range]").select_option("all")
         page.wait_for_function("n => Number(document.querySelector('[data-testid=chart-durations]')"
-                               ".dataset.points) === n", arg=len(metrics), timeout=5_000)
+                               "?.dataset.points) === n", arg=len(metrics), timeout=5_000)
         assert points(page, "chart-latency") == 2 * len(metrics)
 
         # the catch-up batch (650,000 ms) is clipped and marked; the axis reads in ms / s, never "k"
@@ -155,7 +155,7 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
         assert top_label < 10  # seconds: the steady state (2-3 s) fills the chart
         shot(page, folder, "range-all-clipped")
         page.locator("[data-testid=scale]").select_option("log")  # a log axis: nothing clipped, decades
-        page.wait_for_function("() => document.querySelector('[data-testid=chart-latency]').dataset.clipped "
+        page.wait_for_function("() => document.querySelector('[data-testid=chart-latency]')?.dataset.clipped "
                                "=== '0'", timeout=5_000)
         labels = latency.locator("text.axis").all_text_contents()
         assert {"1.0 s", "10 s", "100 s"} <= set(labels), labels
@@ -181,14 +181,14 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
         page.mouse.move(box["x"] + box["width"] - 2, box["y"] + 100)  # back over the point
         local = (at + timedelta(hours=5, minutes=30)).strftime("%H:%M:%S") + " local"
         page.wait_for_function("t => document.querySelector('[data-testid=chart-latency] "
-                               "[data-testid=tooltip-x]').textContent === t", arg=local, timeout=5_000)
+                               "[data-testid=tooltip-x]')?.textContent === t", arg=local, timeout=5_000)
         page.reload()
-        page.wait_for_function("() => document.querySelector('#updated').textContent.endsWith('local')",
+        page.wait_for_function("() => document.querySelector('#updated')?.textContent.endsWith('local')",
                                timeout=10_000)
         assert page.locator("[data-testid=tz]").inner_text() == "local"
         assert page.locator("[data-testid=range]").input_value() == "all"  # the range is kept too
         page.wait_for_function("() => Number(document.querySelector('[data-testid=chart-lag]')"
-                               ".dataset.points) > 1", timeout=10_000)  # the lag, sampled every second
+                               "?.dataset.points) > 1", timeout=10_000)  # the lag, sampled every second
         assert not errors, errors
 
         # the API docs: Swagger UI served from the package, nothing asked of another host
