@@ -102,6 +102,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     stopping.reset()
     restore = stopping.raise_on_signals()
+    spark_before = _spark_running()  # a caller's session (main() called in-process) is not ours to stop
     try:
         status = int(args.func(args) or 0)
         return _stopped(stopping.received()) if status == 0 and stopping.received() else status
@@ -127,7 +128,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(getattr(e, "exit_status", 1))
     finally:
         restore()
-        _stop_spark()
+        if not spark_before:
+            _stop_spark()
         try:
             sys.stdout.flush()
         except BrokenPipeError:
@@ -140,6 +142,12 @@ def _stopped(signum: int) -> int:
 
     sys.stderr.write(f"riverbed: stopped by {stopping.describe(signum)}\n")
     return stopping.exit_status(signum)
+
+
+def _spark_running() -> bool:
+    """Whether this process already has a SparkContext (without importing pyspark)."""
+    sc = sys.modules.get("pyspark") and getattr(sys.modules.get("pyspark.core.context"), "SparkContext", None)
+    return bool(sc and sc._active_spark_context is not None)
 
 
 def _stop_spark() -> None:
