@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -107,7 +108,7 @@ def _main(argv: Sequence[str] | None) -> int:
         status = int(args.func(args) or 0)
         return _stopped(stopping.received()) if status == 0 and stopping.received() else status
     except KeyboardInterrupt as e:  # ours carries the signal; PySpark's own SIGINT handler's does not
-        return _stopped(getattr(e, "signum", None) or stopping.received() or stopping.signal.SIGINT)
+        return _stopped(getattr(e, "signum", None) or stopping.received() or signal.SIGINT)
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (`| head`): not an error
         return 0
