@@ -254,10 +254,12 @@ def test_consume_follow_picks_up_new_records_and_stops_on_signal(log_url: str, e
         log.append(topic, [Record(b"after-1", partition=1), Record(b"after-2", partition=0)])
         assert sorted([lines.get(timeout=30), lines.get(timeout=30)]) == ["after-1\n", "after-2\n"]
         proc.send_signal(sig)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 128 + sig  # 130 SIGINT, 143 SIGTERM
     finally:
         proc.kill()
-    assert "Traceback" not in proc.stderr.read()
+    err = proc.stderr.read()
+    assert "Traceback" not in err
+    assert err.strip() == f"riverbed: stopped by {signal.Signals(sig).name}"
 
 
 def test_consume_into_a_closed_pipe_exits_cleanly(log_url: str, env: dict, log: Log, topic: str) -> None:

@@ -78,15 +78,19 @@ def test_merged_answer_equals_full_recomputation(spark, tmp_path: Path, lines) -
     # a cutoff in the middle of the data: sliding windows straddle it
     mid = parse_line(lines[third // 2], default_year=YEAR).time + 25_000
     res = run_batch_layer(runner, cutoff_ms=mid)
-    assert res.generation == 1 and res.records == sum(
-        1 for ln in lines[:third] if parse_line(ln, default_year=YEAR).time < mid)
+    before = sum(1 for ln in lines[:third] if parse_line(ln, default_year=YEAR).time < mid)
+    assert res.generation == 1 and res.records == before
+    assert res.origin == "--cutoff" and res.later == third - before  # the rest is the speed layer's
     check(lines[:third])
 
     append(url, lines[third: 2 * third])
     runner.start_stream(available_now=True).wait(300)
     check(lines[: 2 * third])  # new speed rows after the old cutoff
     res = run_batch_layer(runner)  # default cutoff: the stream's watermark
-    assert res.generation == 2
+    assert res.generation == 2 and res.origin.startswith("the stream's watermark")
+    assert res.records + res.later == 2 * third
+    newest = max(parse_line(ln, default_year=YEAR).time for ln in lines[: 2 * third])
+    assert res.cutoff_ms == (newest - 60_000) - (newest - 60_000) % 60_000  # lateness 60 s, to the minute
     check(lines[: 2 * third])
 
     # a record far behind the watermark: the stream dead-letters it, the lake keeps it, and the

@@ -8,7 +8,8 @@ modules import only argparse at the top; heavy libraries (pyarrow, pyspark) are 
 `run`, so `riverbed --help` and the log commands start fast and never start a JVM.
 
 `main()` maps errors to exit codes: 0 ok, 1 a runtime error (one line on stderr: what was wrong
-and what to do; the traceback only with --debug), 2 a usage error, 130 interrupted.
+and what to do; the traceback only with --debug), 2 a usage error, 128 + the signal's number when
+SIGINT (130) or SIGTERM (143) stopped it (one line says so; see riverbed.stopping).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import importlib
 import os
 import signal
 import sys
-import threading
 import traceback
 from collections.abc import Sequence
 
@@ -99,11 +99,16 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.store:  # resolved once here: the option beats $RIVERBED_STORE everywhere below
         os.environ["RIVERBED_STORE"] = args.store
-    restore = _terminate_as_interrupt()
+    from riverbed import stopping
+
+    stopping.reset()
+    restore = stopping.raise_on_signals()
+    spark_before = _spark_running()  # a caller's session (main() called in-process) is not ours to stop
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        return 130
+        status = int(args.func(args) or 0)
+        return _stopped(stopping.received()) if status == 0 and stopping.received() else status
+    except KeyboardInterrupt as e:  # ours carries the signal; PySpark's own SIGINT handler's does not
+        return _stopped(getattr(e, "signum", None) or stopping.received() or signal.SIGINT)
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (`| head`): not an error
         return 0
@@ -124,18 +129,37 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(getattr(e, "exit_status", 1))
     finally:
         restore()
+        if not spark_before:
+            _stop_spark()
         try:
             sys.stdout.flush()
         except BrokenPipeError:
             _silence_stdout()
 
 
-def _terminate_as_interrupt():
-    """Make SIGTERM behave like Ctrl-C (clean stop, no traceback); returns a function undoing it."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+def _stopped(signum: int) -> int:
+    """Say in one line which signal stopped the command; its exit status (128 + the signal)."""
+    from riverbed import stopping
+
+    sys.stderr.write(f"riverbed: stopped by {stopping.describe(signum)}\n")
+    return stopping.exit_status(signum)
+
+
+def _spark_running() -> bool:
+    """Whether this process already has a SparkContext (without importing pyspark)."""
+    sc = sys.modules.get("pyspark") and getattr(sys.modules.get("pyspark.core.context"), "SparkContext", None)
+    return bool(sc and sc._active_spark_context is not None)
+
+
+def _stop_spark() -> None:
+    """Stop a Spark session the command started (queries first, then the context), before the
+    interpreter exits under it (see riverbed.spark.shutdown)."""
+    if "pyspark" in sys.modules:
+        from riverbed import stopping
+        from riverbed.spark.shutdown import stop_spark
+
+        with stopping.on_signals(lambda: None):  # a second Ctrl-C must not cut the shutdown short
+            stop_spark()
 
 
 def _silence_stdout() -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from riverbed.cli._common import note, opened_log, positive_int
 from riverbed.log import mask_url
@@ -234,17 +233,9 @@ def _progress_printer() -> Callable:
     return show
 
 
-@contextlib.contextmanager
-def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM call `stop()` (a clean finish) instead of interrupting."""
-    previous = {}
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda *_: stop())
-    except ValueError:  # not the main thread: leave signals alone
-        pass
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def stop_on_signals(stop: Callable[[], None]) -> contextlib.AbstractContextManager[None]:
+    """While inside, SIGINT and SIGTERM call `stop()` (a clean finish) instead of interrupting; the
+    CLI then exits 130 or 143 (riverbed.stopping)."""
+    from riverbed.stopping import on_signals
+
+    return on_signals(stop)

@@ -1,6 +1,9 @@
 """`riverbed produce TOPIC`: append one record per input line, in batches.
 
-A line that cannot be used (with --key-field: not JSON, not an object, no such field) never stops
+Keys: see riverbed.cli.produce_keys. Lines without a key go to one partition per append batch,
+the next partition for the next batch (Kafka's sticky partitioner; the log chooses it).
+
+A line that cannot be used (with --key-field: not JSON, not an object, no such field or column) never stops
 the lines after it: it goes to the dead-letter topic `<topic>.dlq` with the reason in its
 `riverbed.reason` header, the summary names the first few, and the exit status is 1.
 """
@@ -8,7 +11,6 @@ the lines after it: it goes to the dead-letter topic `<topic>.dlq` with the reas
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from riverbed.cli._common import check_partition, non_negative_int, note, opened_log, positive_int
+from riverbed.cli.produce_keys import BadLine, KeyOf, csv_row, key_function
+from riverbed.cli.produce_keys import json_key as key_of
+
+__all__ = ["BadLine", "Stats", "key_of", "produce_lines", "register", "run", "summary"]
 
 SOURCE = "cli:produce"
 SHOW_BAD = 3  # bad lines named in the summary
@@ -27,15 +33,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "produce",
         help="append lines from stdin or a file to a topic",
         description="Append one record per input line (the line without its newline is the value).\n"
-        "Keyed records go to murmur2(key) %% partitions, as Kafka's default partitioner does.",
+        "Keyed records go to murmur2(key) %% partitions, as Kafka's default partitioner does; records "
+        "without a key go to one partition per batch, the next partition for the next batch (Kafka's "
+        "sticky partitioner).",
         epilog="examples:\n"
         "  cat events.jsonl | riverbed produce events --key-field user\n"
+        "  riverbed produce trades --file trades.csv --key-field 2\n"
+        "  riverbed produce trades --file trades.csv --csv-header --key-field symbol\n"
+        "  riverbed produce logs --file access.log --key-regex '^(\\S+)'\n"
         "  riverbed produce logs --file access.log --key web-1",
     )
     p.add_argument("topic", help="topic to append to (it must exist)")
     keys = p.add_mutually_exclusive_group()
-    keys.add_argument("--key-field", metavar="FIELD", help="each line is a JSON object; its FIELD is the key")
+    keys.add_argument("--key-field", metavar="FIELD",
+                      help="each line is a JSON object and its FIELD is the key; a number N: each line is "
+                      "CSV and its Nth column (1-based) is the key; with --csv-header, a column name")
+    keys.add_argument("--key-regex", metavar="RE",
+                      help="the key is the regex's first group in the line (the whole match if it has no "
+                      "group); a line it does not match has no key")
     keys.add_argument("--key", metavar="KEY", help="the same key for every record")
+    p.add_argument("--csv-header", action="store_true",
+                   help="the first line is a CSV header naming the columns (not produced); "
+                   "--key-field names one of them")
     p.add_argument("--file", "-f", metavar="FILE", help="read FILE instead of standard input")
     p.add_argument("--partition", "-p", type=non_negative_int, metavar="P", help="write every record to P")
     p.add_argument("--batch-size", type=positive_int, default=1000, metavar="N",
@@ -55,35 +74,45 @@ class Stats:
         return sum(self.per_partition.values())
 
 
-class BadLine(ValueError):
-    """A line that cannot become a record; the message is the reason."""
-
-
 def run(args: argparse.Namespace) -> int:
+    from riverbed.errors import InvalidArgument
+
+    if args.csv_header and args.key_field is None:
+        raise InvalidArgument("--csv-header needs --key-field (a column name or number)",
+                              hint="e.g. --csv-header --key-field symbol")
     with opened_log(args) as log:
         info = log.describe(args.topic)  # TopicNotFound (with its hint) before reading any input
         check_partition(args.partition, info.config.partitions, args.topic)
         with _input(args.file) as lines:
-            stats = produce_lines(log, args.topic, lines, args.key_field, args.key, args.partition,
-                                  args.batch_size)
+            header = _header(lines) if args.csv_header else None
+            key = key_function(args.key_field, args.key, args.key_regex, header)
+            stats = produce_lines(log, args.topic, lines, key, args.partition, args.batch_size,
+                                  first_line=2 if header is not None else 1)
     note(summary(args.topic, stats))
     return 1 if stats.bad else 0
 
 
-def produce_lines(log, topic: str, lines, key_field: str | None, key: str | None,
-                  partition: int | None, batch_size: int) -> Stats:
-    """Append `lines` (bytes, newline included or not) to `topic`; bad lines go to the DLQ."""
+def _header(lines) -> list[str]:
+    """The CSV header's column names: the first line (empty input: no columns)."""
+    first = next(iter(lines), b"")
+    return [c.strip() for c in csv_row(first.rstrip(b"\r\n"))]
+
+
+def produce_lines(log, topic: str, lines, key: KeyOf | None, partition: int | None, batch_size: int,
+                  first_line: int = 1) -> Stats:
+    """Append `lines` (bytes, newline included or not) to `topic`, each keyed by `key(line)` (None:
+    no keys); bad lines go to the DLQ. Each batch is one append, so unkeyed records of a batch share
+    a partition, the log's sticky choice (Kafka's)."""
     from riverbed.dlq import dead_letter_record, write_dead_letters
 
     stats = Stats()
-    fixed_key = key.encode() if key is not None else None
-    keyed = key_field is not None or fixed_key is not None
     values: list[bytes] = []
     keys: list[bytes | None] = []
     dead: list = []
 
     def flush() -> None:
         if values:
+            keyed = any(k is not None for k in keys)
             result = log.append_values(topic, values, keys=keys if keyed else None, partition=partition)
             for p, n in result.per_partition().items():
                 stats.per_partition[p] = stats.per_partition.get(p, 0) + n
@@ -93,10 +122,10 @@ def produce_lines(log, topic: str, lines, key_field: str | None, key: str | None
             write_dead_letters(log, topic, dead)
             dead.clear()
 
-    for number, raw in enumerate(lines, 1):
+    for number, raw in enumerate(lines, first_line):
         line = raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
         try:
-            k = key_of(line, key_field) if key_field else fixed_key
+            k = key(line) if key is not None else None
         except BadLine as e:
             stats.bad.append((number, str(e)))
             dead.append(dead_letter_record(line, f"line {number}: {e}", SOURCE))
@@ -107,26 +136,6 @@ def produce_lines(log, topic: str, lines, key_field: str | None, key: str | None
             flush()
     flush()
     return stats
-
-
-def key_of(line: bytes, key_field: str) -> bytes:
-    """The key of a JSON line: its `key_field` value (strings as-is, other values as compact JSON)."""
-    try:
-        obj = json.loads(line)
-    except UnicodeDecodeError:
-        raise BadLine("not valid UTF-8") from None
-    except json.JSONDecodeError as e:
-        raise BadLine(f"invalid JSON: {e.msg} at column {e.colno}") from None
-    except RecursionError:
-        raise BadLine("invalid JSON: nested too deeply") from None
-    if not isinstance(obj, dict):
-        raise BadLine(f"not a JSON object, so no field '{key_field}'")
-    if key_field not in obj:
-        raise BadLine(f"no field '{key_field}'")
-    value = obj[key_field]
-    if value is None:
-        raise BadLine(f"field '{key_field}' is null")
-    return (value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))).encode()
 
 
 def summary(topic: str, stats: Stats) -> str:

@@ -72,4 +72,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
     else:
         emit(table(spec.column_names, [[r[c] for c in spec.column_names] for r in rows]))
+    print(f"({len(rows)} row{'' if len(rows) == 1 else 's'})", file=sys.stderr)  # as `shell` does
     return 0

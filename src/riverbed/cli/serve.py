@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import threading
+
+    from riverbed.stopping import on_signals
     from riverbed.web import serve_in_thread
 
     apply_storage_options(args)
@@ -42,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         note(f"dashboard: {server.url}  (API: {server.url}api/, OpenAPI: {server.url}openapi.json)")
         note("Ctrl-C stops")
-        while server.running:
-            server.wait(1.0)
+        stop = threading.Event()
+        with on_signals(stop.set):  # SIGINT/SIGTERM: close the server, then exit 130/143
+            while server.running and not stop.is_set():
+                server.wait(1.0)
     finally:
         server.stop()
     return 0

@@ -31,19 +31,39 @@ class BatchLayerResult:
     records: int
     views: dict[str, int] = field(default_factory=dict)  # view -> rows in the batch view
     seconds: float = 0.0
+    origin: str = "--cutoff"  # where the cutoff came from, in words
+    later: int = 0  # records in the lake at or after the cutoff: the speed layer's
+    first_later_ms: int | None = None  # the earliest of those, for the hint when none came before
 
 
 def default_cutoff(runner: Runner) -> int:
     """The stream's watermark rounded down to the minute; now (rounded) if no stream ran."""
+    return explain_default_cutoff(runner)[0]
+
+
+def explain_default_cutoff(runner: Runner) -> tuple[int, str]:
+    """The default cutoff and where it came from, in words (the stream's watermark, or now)."""
+    from riverbed.timeutil import iso
+
     state = runner.store.state(runner.pipeline.name)
     now = time.time_ns() // 1_000_000
     seen = state.get("max_event_time_ms")
-    mark = min(now, seen - runner.pipeline.lateness_ms) if seen is not None else now
-    return mark - mark % ALIGN_MS
+    lateness = runner.pipeline.lateness_ms
+    if seen is None:
+        mark, why = now, "now, as no stream has run"
+    elif seen - lateness > now:
+        mark, why = now, "now, as the stream's watermark is in the future"
+    else:
+        mark = seen - lateness
+        why = (f"the stream's watermark {iso(mark)}: its newest event time {iso(seen)} minus the "
+               f"pipeline's lateness {lateness / 1000:g}s")
+    return mark - mark % ALIGN_MS, why + ", rounded down to the minute"
 
 
 def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerResult:
     """Recompute every view of the runner's pipeline over the lake before the cutoff."""
+    from pyspark.sql import functions as F
+
     p, store = runner.pipeline, runner.store
     if not locations.exists(lake := lake_path(runner.home, p.name), runner.spark):
         raise InvalidArgument(
@@ -51,11 +71,13 @@ def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerR
             hint=f"the stream keeps every parsed record there: run it first (riverbed run {p.name})",
         )
     started = time.monotonic()
-    cutoff = default_cutoff(runner) if cutoff_ms is None else cutoff_ms
+    cutoff, origin = explain_default_cutoff(runner) if cutoff_ms is None else (cutoff_ms, "--cutoff")
     if p.setup_store:
         p.setup_store(store)
-    good, _ = load_parsed(p, runner.spark, source="lake", log_url=runner.log_url, home=runner.home,
-                          time_to=cutoff)
+    load = {"source": "lake", "log_url": runner.log_url, "home": runner.home}
+    good, _ = load_parsed(p, runner.spark, time_to=cutoff, **load)  # type: ignore[arg-type]
+    rest, _ = load_parsed(p, runner.spark, time_from=cutoff, **load)  # type: ignore[arg-type]
+    later, first_later = rest.agg(F.count(F.lit(1)), F.min(F.unix_millis(F.col(p.event_time)))).first()
     good = good.persist()
     try:
         records = good.count()
@@ -69,4 +91,4 @@ def run_batch_layer(runner: Runner, cutoff_ms: int | None = None) -> BatchLayerR
     views = {name: r for name, r in rows.items() if is_view(specs[name])}
     gen = store.install_batch_views(p.name, cutoff, views)
     return BatchLayerResult(cutoff, gen, records, {k: len(v) for k, v in views.items()},
-                            time.monotonic() - started)
+                            time.monotonic() - started, origin, int(later), first_later)

@@ -8,6 +8,7 @@ record has a delivery report without error, and raises otherwise. A full local q
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from collections.abc import Sequence
@@ -50,7 +51,9 @@ class Writer:
 
     def _sticky_partition(self, topic: str, n: int) -> int:
         with self._lock:
-            counter = self._sticky.setdefault(topic, itertools.count())
+            # the first partition at random, as Kafka's sticky partitioner picks it: with a counter
+            # from 0, every short-lived producer (a CLI run) would put its first batch on partition 0
+            counter = self._sticky.setdefault(topic, itertools.count(random.randrange(n)))
             return next(counter) % n
 
     def append(self, topic: str, n: int, records: Sequence[Record]) -> AppendResult:

@@ -55,11 +55,23 @@ class StreamHandle:
         replayed exactly on restart anyway, but stopping at a boundary keeps the logs quiet)."""
         if not self.query.isActive:
             return
+        self._wait_for_sources(grace)
         # wait for a micro-batch in flight to finish; not held while stopping, or a batch that
         # started meanwhile would block on it inside Spark's callback and stop() would never return
         if self.processor.busy.acquire(timeout=grace):
             self.processor.busy.release()
         self.query.stop()
+
+    def _wait_for_sources(self, grace: float) -> None:
+        """Wait up to `grace` s until the query has run its first trigger: stopped before, Spark
+        removes the socket the Python source's runner process (a child of the JVM, started when
+        the query first asks the source for offsets) is about to connect to, and that process
+        prints a CANNOT_OPEN_SOCKET traceback as it dies."""
+        import time
+
+        deadline = time.monotonic() + grace
+        while self.query.isActive and self.query.lastProgress is None and time.monotonic() < deadline:
+            time.sleep(0.2)
 
 
 class Runner:
@@ -175,20 +187,33 @@ class Runner:
         progress: Callable[[BatchStats], None] | None = None,
         latency_target_ms: int | None = None,
     ) -> StreamHandle:
-        """Run the stream until it ends (availableNow) or Ctrl-C, reporting each micro-batch."""
+        """Run the stream until it ends (availableNow), or SIGINT/SIGTERM stop it at a micro-batch
+        boundary (riverbed.stopping: the signal sets a flag, never raises inside a py4j call),
+        reporting each micro-batch."""
+        import threading
+
+        from riverbed import stopping
+
         handle = self.start_stream(
             trigger_ms=trigger_ms, available_now=available_now,
             max_records_per_trigger=max_records_per_trigger, latency_target_ms=latency_target_ms,
         )
+        stop = threading.Event()
         seen = 0
-        try:
-            while True:
-                done = handle.wait(0.5)
-                while progress and seen < len(handle.history):
-                    progress(handle.history[seen])
-                    seen += 1
-                if done or not handle.query.isActive:
-                    break
-        finally:
-            handle.stop()
+        # installed after Spark started: PySpark's own SIGINT handler (cancel every job, raise) is
+        # what would cut a micro-batch short and leave py4j calls half-done
+        with stopping.on_signals(stop.set):
+            try:
+                while not stop.is_set():
+                    done = handle.wait(0.5)
+                    while progress and seen < len(handle.history):
+                        progress(handle.history[seen])
+                        seen += 1
+                    if done or not handle.query.isActive:
+                        break
+            finally:
+                handle.stop()
+        while progress and seen < len(handle.history):  # the micro-batch that ended during the stop
+            progress(handle.history[seen])
+            seen += 1
         return handle

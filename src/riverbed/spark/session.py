@@ -60,6 +60,9 @@ LOCAL_CONF: dict[str, str] = {
     # not TCP: over TCP each task's worker waited ~40 ms for the JVM's first bytes (small writes
     # held back for an acknowledgement); a 5,000-event YSB micro-batch 130 -> 96 ms of jobs
     "spark.python.unix.domain.socket.enabled": "true",
+    # pyspark's daemon, but quiet when the JVM hangs up on a worker of an abandoned task
+    # (riverbed.spark.daemon); local only, where workers import this riverbed
+    "spark.python.daemon.module": "riverbed.spark.daemon",
 }
 
 # Log4j 2 settings that keep the console to warnings and errors from the very first line.
@@ -235,6 +238,7 @@ def get_spark(
         for key, value in settings.items():
             builder = builder.config(key, value)
         try:
+            _launch_jvm(resolved, app_name, settings)
             spark = builder.getOrCreate()
         except Exception as e:
             raise ConfigError(
@@ -244,6 +248,19 @@ def get_spark(
         spark.sparkContext.setLogLevel("WARN")
     register_source(spark)
     return spark
+
+
+def _launch_jvm(master: str, app_name: str, settings: dict[str, str]) -> None:
+    """Start the driver JVM (if none runs) with the session's settings, its stderr filtered of
+    pyspark's worker BrokenPipe noise (riverbed.spark.console)."""
+    from pyspark import SparkConf
+
+    from riverbed.spark.console import launch_gateway
+
+    conf = SparkConf().setMaster(master).setAppName(app_name)
+    for key, value in settings.items():
+        conf.set(key, value)
+    launch_gateway(conf)
 
 
 def register_source(spark: SparkSession) -> None:

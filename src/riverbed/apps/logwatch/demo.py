@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         if errors:
             raise errors[0]
         ends = _ends(log, info.config.partitions)
-        note(f"demo stopped after {time.monotonic() - started:.1f}s: {TOPIC} end offsets {_fmt_ends(ends)} "
+        note(f"demo ran {time.monotonic() - started:.1f}s: {TOPIC} end offsets {_fmt_ends(ends)} "
              f"({sum(ends):,} records)")
         for name, (ingestor, _) in ingestors.items():
             note(f"  {name:9s} {ingestor.stats.line()}")
