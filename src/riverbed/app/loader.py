@@ -109,12 +109,8 @@ def load_pipeline(ref: str | os.PathLike[str] | Pipeline, *, context: Mapping[st
         ref = os.fspath(ref)
     if isinstance(ref, Pipeline):
         return build(ref, options=options, context=context, where=f"pipeline {ref.name}")
-    target, _, attr = ref.partition(":")
-    app = load_app(ref)
-    wanted = None if (attr or app.name == ref.strip() or _is_pathlike(target)) else ref.strip()
-    if wanted is not None and len(app.entries) == 1:
-        wanted = None  # a bare name that found the app by its pipeline's name
-    return build(app.pick(wanted), options=options, context=context, where=app.origin)
+    app = load_app(ref)  # REF:NAME and a bare pipeline name have already narrowed it to one entry
+    return build(app.pick(None), options=options, context=context, where=app.origin)
 
 
 def pipeline_name(ref: str) -> str:
