@@ -4,10 +4,10 @@ When a micro-batch fails, the batch's parse and transform are run again without 
 `noop` write of every column) over halves of the batch, then halves of the failing halves, down to
 the single records that fail on their own (bisection: about log2(n) jobs per bad record). Those
 records go to `<topic>.dlq` with the error's one-line reason and their origin, and the micro-batch
-is processed again without them. An error that is not about one record (the dry run over the whole
-batch passes: a store or disk error; or more than MAX_BAD records fail alone: a bug that fails
-every row; or no single record fails: an error about a group) is raised as it was, so the run
-stops with one clear line.
+is processed again without them. An error that is not about one record is not dead-lettered: when
+the dry run over the whole batch passes (a store or disk error) or no single record fails alone (an
+error about a group), the original error is raised; when more than MAX_BAD records fail alone (a
+bug that fails every row), `CodeError` stops the run with one line naming the first of them.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ Failing = list[tuple[int, str]]
 def find_failing(df: DataFrame, dry_run: Callable[[DataFrame], None]) -> tuple[DataFrame, Failing]:
     """`df` with a row id column, and the (row id, reason) of each record `dry_run` fails on alone.
 
-    Returns no records when the whole batch passes the dry run, when no single record fails, or
-    when more than MAX_BAD do (the caller then raises the original error)."""
+    Returns no records when the whole batch passes the dry run or no single record fails (the
+    caller then raises the original error); raises CodeError when more than MAX_BAD fail alone."""
     from pyspark.sql import functions as F
 
     indexed = df.withColumn(ID, F.monotonically_increasing_id()).persist()
