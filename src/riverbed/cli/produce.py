@@ -1,6 +1,6 @@
 """`riverbed produce TOPIC`: append one record per input line, in batches.
 
-Keys: see riverbed.cli.produce_keys. Lines without a key go to one partition per append batch,
+Keys: see riverbed.cli._produce_keys. Lines without a key go to one partition per append batch,
 the next partition for the next batch (Kafka's sticky partitioner; the log chooses it).
 
 A line that cannot be used (with --key-field: not JSON, not an object, no such field or column) never stops
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from riverbed.cli._common import check_partition, non_negative_int, note, opened_log, positive_int
-from riverbed.cli.produce_keys import BadLine, KeyOf, csv_row, key_function
-from riverbed.cli.produce_keys import json_key as key_of
+from riverbed.cli._produce_keys import BadLine, KeyOf, csv_row, key_function
+from riverbed.cli._produce_keys import json_key as key_of
 
 __all__ = ["BadLine", "Stats", "key_of", "produce_lines", "register", "run", "summary"]
 

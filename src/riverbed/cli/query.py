@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pipeline version serving queries, batch views before the cutoff merged with the stream's rows "
         "after it. Times are ISO 8601 UTC.",
     )
-    p.add_argument("output", metavar="OUTPUT", nargs="?", help="output name; omit to list outputs")
+    p.add_argument("output", metavar="[APP] OUTPUT", nargs="*",
+                   help="output name (omit to list outputs), after the app it belongs to if you like "
+                   "(a name, app.py or package.module: `riverbed query app.py totals`)")
     p.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
                    help="keep rows whose COL equals VALUE (repeatable)")
     p.add_argument("--since", metavar="T", help="rows whose first time column is >= T (ISO 8601 or epoch ms)")
@@ -41,6 +43,25 @@ def parse_where(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _app_and_output(words: list[str]) -> tuple[str | None, str | None]:
+    """[APP] [OUTPUT] -> (the app's pipeline name or None, the output or None); one word is an
+    output unless it is an app reference (a file, a module:attr, or a known app's name)."""
+    from riverbed.app import known_apps, pipeline_name
+    from riverbed.errors import InvalidArgument
+
+    if len(words) > 2:
+        raise InvalidArgument(f"query takes [APP] OUTPUT, got {len(words)} words",
+                              hint="e.g. riverbed query totals, or riverbed query app.py totals")
+    if len(words) == 2:
+        return pipeline_name(words[0]), words[1]
+    if not words:
+        return None, None
+    word = words[0]
+    if word.endswith(".py") or "/" in word or ":" in word or word in known_apps():
+        return pipeline_name(word), None
+    return None, word
+
+
 def run(args: argparse.Namespace) -> int:
     from riverbed.cli._common import emit, table
     from riverbed.config import resolve_home
@@ -50,10 +71,19 @@ def run(args: argparse.Namespace) -> int:
     from riverbed.timeutil import iso, parse_time_ms
 
     root = resolve_home(args.home)
-    if not args.output:
-        emit(table(["output"], [[o] for o in open_store(home=root).outputs()]))
+    app, output = _app_and_output(args.output)
+    if not output:
+        names = open_store(home=root).outputs(app)
+        emit(table(["output"], [[o] for o in names]))
         return 0
-    store = serving_store(owner(args.output, root), home=root)  # the version serving it
+    args.output = output
+    pipeline = owner(output, root)
+    if app is not None and pipeline != app:
+        from riverbed.errors import InvalidArgument
+
+        raise InvalidArgument(f"output {output!r} belongs to pipeline {pipeline}, not {app}",
+                              hint=f"`riverbed query {app}` lists {app}'s outputs")
+    store = serving_store(pipeline, home=root)  # the version serving it
     spec = store.spec(args.output)
     where = parse_where(args.where)
     for c in spec.time_columns:  # times typed as ISO are compared as epoch ms
