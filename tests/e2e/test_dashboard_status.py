@@ -178,7 +178,9 @@ def test_catch_up_hover_range_zone_and_api_docs(browser, tmp_path: Path,
 
         # local time: the same point in the browser's zone (UTC+05:30), remembered across a reload
         page.locator("[data-testid=tz]").click()
-        page.mouse.move(box["x"] + box["width"] - 2, box["y"] + 100)  # back over the point
+        page.locator("[data-testid=chart-latency]").scroll_into_view_if_needed()
+        box = page.locator("[data-testid=chart-latency]").bounding_box()  # the toggle may move the chart
+        page.mouse.move(box["x"] + box["width"] - 2, box["y"] + 100, steps=5)  # back over the point
         local = (at + timedelta(hours=5, minutes=30)).strftime("%H:%M:%S") + " local"
         page.wait_for_function("t => document.querySelector('[data-testid=chart-latency] "
                                "[data-testid=tooltip-x]')?.textContent === t", arg=local, timeout=5_000)
