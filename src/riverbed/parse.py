@@ -21,6 +21,7 @@ naming the field, so one bad record never stops a stream.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +164,7 @@ def csv(fields: str, *, sep: str = ",", event_time: str = LOG_TIME, time_format:
         return {n: row.getField(n) for n, _ in declared}
 
     def check(text: Column) -> Column:
-        n = F.size(F.split(text, _regex_quote(sep)))  # a quick count: quoted separators are rare
+        n = F.size(F.split(text, re.escape(sep)))  # a quick count: quoted separators are rare
         return F.when((n < len(declared)) & ~text.contains(quote),
                       F.concat(F.lit(f"expected {len(declared)} fields, got "), n.cast("string")))
 
@@ -173,8 +174,6 @@ def csv(fields: str, *, sep: str = ",", event_time: str = LOG_TIME, time_format:
 def regex(pattern: str, fields: str, *, event_time: str = LOG_TIME, time_format: str | None = None,
           optional: Sequence[str] = ()) -> DeclaredParse:
     """Each record's value matches `pattern` (Java regex); its groups, in order, are `fields`."""
-    import re
-
     from pyspark.sql import functions as F
 
     declared = _fields(fields, "regex")
@@ -199,12 +198,6 @@ def regex(pattern: str, fields: str, *, event_time: str = LOG_TIME, time_format:
 def text() -> DeclaredParse:
     """Each record is one line of text, in the column `line`; its time is the log's."""
     return DeclaredParse("text", [("line", "string")], lambda t: {"line": t}, LOG_TIME, None, ("line",))
-
-
-def _regex_quote(sep: str) -> str:
-    import re
-
-    return re.escape(sep)
 
 
 __all__ = ["LOG_TIME", "DeclaredParse", "csv", "json", "regex", "text"]
